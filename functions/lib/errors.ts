@@ -1,0 +1,92 @@
+/**
+ * Named errors. Each `name` is a string literal that the state machine matches in `ErrorEquals`,
+ * so the bundles keep names (esbuild `keepNames`). Messages say what was expected and what to do;
+ * they never carry secrets.
+ */
+export abstract class OnboardingError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The execution input is none of the accepted shapes, or a field in it is malformed. Nothing was changed. */
+export class InvalidInput extends OnboardingError {
+  override readonly name = 'InvalidInput' as const;
+}
+
+/** Configuration is missing a value or holds a bad one; the message names the field. */
+export class ConfigError extends OnboardingError {
+  override readonly name = 'ConfigError' as const;
+}
+
+/** Organizations reported the CreateAccount request as FAILED. */
+export class AccountCreationFailed extends OnboardingError {
+  override readonly name = 'AccountCreationFailed' as const;
+}
+
+/** The CreateAccount request stayed IN_PROGRESS longer than the workflow polls. */
+export class AccountCreationTimedOut extends OnboardingError {
+  override readonly name = 'AccountCreationTimedOut' as const;
+}
+
+/** The account id is not a member of this organization. */
+export class AccountNotFound extends OnboardingError {
+  override readonly name = 'AccountNotFound' as const;
+}
+
+/** None of the member access roles could be assumed yet: retried by the state machine with backoff. */
+export class AccountNotReady extends OnboardingError {
+  override readonly name = 'AccountNotReady' as const;
+}
+
+/** A role with the cicd name exists in the account and is not tagged as managed by this tool. */
+export class RoleNotManaged extends OnboardingError {
+  override readonly name = 'RoleNotManaged' as const;
+}
+
+/** The workflow file has no matrix list under the configured key, or it cannot be edited safely. */
+export class WorkflowMatrixNotFound extends OnboardingError {
+  override readonly name = 'WorkflowMatrixNotFound' as const;
+}
+
+/** Adding the entry would take the matrix past GitHub's 256-job limit. The workflow is left untouched. */
+export class MatrixLimitExceeded extends OnboardingError {
+  override readonly name = 'MatrixLimitExceeded' as const;
+}
+
+/** A Terraform template refers to a variable that does not exist or cannot be rendered. */
+export class TemplateError extends OnboardingError {
+  override readonly name = 'TemplateError' as const;
+}
+
+/** GitHub answered with a primary or secondary rate limit: retried by the state machine. */
+export class GitHubRateLimited extends OnboardingError {
+  override readonly name = 'GitHubRateLimited' as const;
+}
+
+/** GitHub answered 5xx or the network failed: retried by the state machine. */
+export class GitHubUnavailable extends OnboardingError {
+  override readonly name = 'GitHubUnavailable' as const;
+}
+
+/** GitHub refused the credentials or the app lacks a permission (Contents, Pull requests, Workflows write). */
+export class GitHubAuthFailed extends OnboardingError {
+  override readonly name = 'GitHubAuthFailed' as const;
+}
+
+/** A concurrent writer moved the branch between our read and our write: retried by the state machine. */
+export class GitHubConflict extends OnboardingError {
+  override readonly name = 'GitHubConflict' as const;
+}
+
+/** AWS throttled a call after the SDK's own retries: retried by the state machine. */
+export class AwsThrottled extends OnboardingError {
+  override readonly name = 'AwsThrottled' as const;
+}
+
+/** Error names the state machine retries. */
+export const RETRYABLE_ERRORS = [
+  'AccountNotReady',
+  'GitHubRateLimited',
+  'GitHubUnavailable',
+  'GitHubConflict',
+  'AwsThrottled',
+] as const;

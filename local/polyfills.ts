@@ -1,0 +1,12 @@
+// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node.js 22 has and Node.js 20 lacks.
+if (!Promise.withResolvers) {
+  Promise.withResolvers = <T>() => {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
