@@ -12,7 +12,13 @@ export async function functionNames() {
   const names = [];
   for (const entry of await readdir(functionsDir)) {
     const handler = join(functionsDir, entry, 'handler.ts');
-    if (await stat(handler).then(() => true, () => false)) names.push(entry);
+    if (
+      await stat(handler).then(
+        () => true,
+        () => false,
+      )
+    )
+      names.push(entry);
   }
   return names.sort();
 }

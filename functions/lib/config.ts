@@ -9,13 +9,18 @@ import { ConfigError } from './errors';
 const accountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id as a string, e.g. "012345678901"');
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name: 1-64 of letters, digits and +=,.@_-');
 const rolePath = z.string().regex(/^\/([\x21-\x7e]{0,510}\/)?$/, 'an IAM path starting and ending with "/"');
-const policyArn = z.string().regex(/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, 'an IAM managed policy ARN');
+const policyArn = z
+  .string()
+  .regex(/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, 'an IAM managed policy ARN');
 const repoPath = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.endsWith('/') && !p.split('/').some((s) => s === '' || s === '.' || s === '..'), {
-    message: 'a relative path inside the repository, without leading or trailing "/" and without "." or ".." parts',
-  });
+  .refine(
+    (p) => !p.startsWith('/') && !p.endsWith('/') && !p.split('/').some((s) => s === '' || s === '.' || s === '..'),
+    {
+      message: 'a relative path inside the repository, without leading or trailing "/" and without "." or ".." parts',
+    },
+  );
 const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
 const tag = z.object({ key: z.string().min(1).max(128), value: z.string().max(256) });
 
@@ -44,9 +49,15 @@ export const configSchema = z.object({
   cicdRoleName: roleName.default('cicd'),
   cicdRolePath: rolePath.default('/'),
   /** `sts:ExternalId` the Terraform provider passes as `external_id`; not a secret. */
-  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'an external id: 2-1224 of letters, digits and +=,.@:/-').optional(),
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'an external id: 2-1224 of letters, digits and +=,.@:/-')
+    .optional(),
   /** Roles tried in order to get into a member account. */
-  memberAccessRoleNames: z.array(roleName).min(1).default(['OrganizationAccountAccessRole', 'AWSControlTowerExecution']),
+  memberAccessRoleNames: z
+    .array(roleName)
+    .min(1)
+    .default(['OrganizationAccountAccessRole', 'AWSControlTowerExecution']),
   cicdPolicyArns: z.array(policyArn).min(1).max(20).default(['arn:aws:iam::aws:policy/AdministratorAccess']),
   permissionsBoundaryArn: policyArn.optional(),
   cicdMaxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
@@ -61,29 +72,56 @@ export const configSchema = z.object({
     baseBranch: z.string().min(1).default('main'),
     workflowPath: repoPath.default('.github/workflows/tf-cicd-aws.yml'),
     /** The matrix key that lists account folders. */
-    matrixKey: z.string().regex(/^[A-Za-z_][\w-]*$/, 'a matrix key such as "dir"').default('dir'),
+    matrixKey: z
+      .string()
+      .regex(/^[A-Za-z_][\w-]*$/, 'a matrix key such as "dir"')
+      .default('dir'),
     accountsDir: repoPath.default('aws-accounts'),
-    branchPrefix: z.string().regex(/^[\w./-]+\/$/, 'a branch prefix ending in "/", e.g. "onboarding/"').default('onboarding/'),
+    branchPrefix: z
+      .string()
+      .regex(/^[\w./-]+\/$/, 'a branch prefix ending in "/", e.g. "onboarding/"')
+      .default('onboarding/'),
     labels: z.array(z.string().min(1).max(50)).default([]),
     reviewers: z.array(z.string().min(1)).default([]),
     teamReviewers: z.array(z.string().min(1)).default([]),
     auth: githubAuthSchema,
   }),
   terraform: z.object({
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as "eu-central-1"').default('eu-central-1'),
-    stateBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').default('tf-build-terraform-state'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as "eu-central-1"')
+      .default('eu-central-1'),
+    stateBucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+      .default('tf-build-terraform-state'),
     /** S3 native locking (Terraform >= 1.10). */
     useLockfile: z.boolean().default(true),
     /** DynamoDB lock table for older Terraform; omitted when useLockfile is on and this is unset. */
-    lockTable: z.string().regex(/^[\w.-]{3,255}$/, 'a DynamoDB table name').optional(),
-    stateKeyPrefix: z.string().regex(/^[\w./-]*$/, 'an S3 key prefix').default(''),
-    terraformVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'a Terraform version such as "1.11.0"').default('1.11.0'),
+    lockTable: z
+      .string()
+      .regex(/^[\w.-]{3,255}$/, 'a DynamoDB table name')
+      .optional(),
+    stateKeyPrefix: z
+      .string()
+      .regex(/^[\w./-]*$/, 'an S3 key prefix')
+      .default(''),
+    terraformVersion: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?$/, 'a Terraform version such as "1.11.0"')
+      .default('1.11.0'),
   }),
   filters: z
     .object({
       excludeAccountIds: z.array(accountId).default([]),
       /** OU ids (`ou-…`) whose accounts (at any depth) are skipped. */
-      excludeOuIds: z.array(z.string().regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'an OU id such as "ou-ab12-cd34ef56"')).default([]),
+      excludeOuIds: z
+        .array(
+          z
+            .string()
+            .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'an OU id such as "ou-ab12-cd34ef56"'),
+        )
+        .default([]),
       /** Accounts carrying any of these tags are skipped (value `*` matches any value). */
       excludeTags: z.array(tag).default([]),
     })
@@ -92,7 +130,10 @@ export const configSchema = z.object({
   controlTower: z.object({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   reconcile: z
     .object({
-      schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'an EventBridge Scheduler expression such as "rate(1 day)"').default('rate(1 day)'),
+      schedule: z
+        .string()
+        .regex(/^(rate|cron)\(.+\)$/, 'an EventBridge Scheduler expression such as "rate(1 day)"')
+        .default('rate(1 day)'),
       mode: z.enum(['report', 'remediate']).default('report'),
       /** Onboarding executions started per reconcile run at most. */
       remediationBudget: z.number().int().min(0).max(500).default(20),
