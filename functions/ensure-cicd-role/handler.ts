@@ -1,0 +1,62 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { ensureCicdRole } from '../lib/cicd-role';
+import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { InvalidInput } from '../lib/errors';
+import { logger } from '../lib/logger';
+import { type AwsCredentialIdentity, assumeMemberAccount } from '../lib/member-account';
+import type { AccountContext, RoleResult } from '../lib/types';
+
+export interface EnsureCicdRoleEvent {
+  account: AccountContext;
+}
+
+export interface EnsureCicdRoleDeps {
+  config: OnboardingConfig;
+  /** STS of the management account, used to assume the member access role. */
+  sts: STSClient;
+  /** IAM of the member account, from the assumed-role credentials. */
+  iamFor: (credentials: AwsCredentialIdentity) => IAMClient;
+  partition?: string;
+}
+
+/** `aws`, `aws-cn` or `aws-us-gov` from the function's region, so ARNs are right outside the commercial partition. */
+const partitionOf = (region = ''): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+
+export function makeHandler(
+  deps: EnsureCicdRoleDeps,
+): (event: EnsureCicdRoleEvent, context?: unknown) => Promise<RoleResult> {
+  return async (event) => {
+    const accountId: unknown = event?.account?.accountId;
+    if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
+      throw new InvalidInput(
+        `ensure-cicd-role expects {"account": {"accountId": "012345678901", ...}} with a 12-digit account id as a string; got ${JSON.stringify(accountId) ?? 'none'}`,
+      );
+    }
+    logger.appendPersistentKeys({ accountId });
+    const { config, partition } = deps;
+    const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, { partition });
+    const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, { partition });
+    const result: RoleResult = { ...role, accessRole: session.accessRole };
+    logger.info('cicd role converged', { ...result });
+    return result;
+  };
+}
+
+// Created once per container: the management account's STS; member-account IAM clients are built per call.
+const sts = new STSClient({});
+
+export const defaultDeps = (): EnsureCicdRoleDeps => ({
+  config: configFromEnv(),
+  sts,
+  iamFor: (credentials) => new IAMClient({ credentials }),
+  partition: partitionOf(process.env.AWS_REGION),
+});
+
+let cached: ReturnType<typeof makeHandler> | undefined;
+
+export const handler = async (event: EnsureCicdRoleEvent, context?: unknown): Promise<RoleResult> => {
+  cached ??= makeHandler(defaultDeps());
+  return cached(event, context);
+};
