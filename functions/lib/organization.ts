@@ -1,0 +1,193 @@
+import {
+  type CreateAccountStatus,
+  DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  DescribeOrganizationalUnitCommand,
+  ListParentsCommand,
+  type OrganizationsClient,
+  paginateListTagsForResource,
+} from '@aws-sdk/client-organizations';
+import { isThrottling } from './aws-errors';
+import { AccountCreationFailed, AccountNotFound, AwsThrottled, InvalidInput } from './errors';
+import type { ExecutionInput } from './execution-input';
+import type { AccountContext, AccountId, OrganizationalUnitRef } from './types';
+
+/** What Organizations knows about an account: the {@link AccountContext} without the repo folder. */
+export type OrganizationAccount = Omit<AccountContext, 'folder' | 'slug'>;
+
+export interface CreateAccountRequestStatus {
+  state: 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
+  accountId?: AccountId;
+  failureReason?: string;
+}
+
+/** Organizations allows five levels of OUs; the guard only stops a malformed answer from looping. */
+const MAX_DEPTH = 10;
+
+/** What each read answers for an id that is not (or no longer) a member of the organization. */
+const ACCOUNT_NOT_FOUND_NAMES = new Set([
+  'AccountNotFoundException',
+  'ChildNotFoundException',
+  'TargetNotFoundException',
+]);
+
+const errorName = (error: unknown): string | undefined =>
+  error instanceof Error ? error.name : (error as { name?: string } | undefined)?.name;
+
+/** Maps the Organizations errors the workflow reacts to onto the named errors; anything else is rethrown as is. */
+function translate(error: unknown, accountId: string | undefined, operation: string): never {
+  const name = errorName(error);
+  if (isThrottling(error)) {
+    throw new AwsThrottled(
+      `Organizations throttled ${operation} after the SDK's retries; the state machine retries it later`,
+    );
+  }
+  if (accountId && name && ACCOUNT_NOT_FOUND_NAMES.has(name)) {
+    throw new AccountNotFound(
+      `Account ${accountId} is not a member of this organization (${operation}: ${name}); ` +
+        'check the id, or run the workflow from the management account of the organization that owns it',
+    );
+  }
+  throw error;
+}
+
+async function call<T>(operation: string, accountId: string | undefined, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    translate(error, accountId, operation);
+  }
+}
+
+/** OU path from the root down to the account's parent. The root is named 'Root' without a ListRoots call. */
+async function readOuPath(org: OrganizationsClient, accountId: AccountId): Promise<OrganizationalUnitRef[]> {
+  const descriptions: Promise<OrganizationalUnitRef>[] = [];
+  let childId: string = accountId;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const { Parents } = await call('ListParents', accountId, () =>
+      org.send(new ListParentsCommand({ ChildId: childId })),
+    );
+    const parent = Parents?.[0];
+    if (!parent?.Id)
+      throw new AccountNotFound(`Organizations returned no parent for ${childId} of account ${accountId}`);
+    if (parent.Type === 'ROOT') {
+      const ous = await Promise.all(descriptions);
+      return [{ id: parent.Id, name: 'Root' }, ...ous.reverse()];
+    }
+    const ouId = parent.Id;
+    // Describe each OU while climbing to the next parent.
+    const description = call('DescribeOrganizationalUnit', accountId, () =>
+      org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId })),
+    ).then(({ OrganizationalUnit }) => ({ id: ouId, name: OrganizationalUnit?.Name ?? ouId }));
+    // Observed by Promise.all at the root; this keeps a failure meanwhile from being an unhandled rejection.
+    description.catch(() => undefined);
+    descriptions.push(description);
+    childId = ouId;
+  }
+  throw new Error(`Account ${accountId} is nested deeper than ${MAX_DEPTH} OUs; Organizations allows five levels`);
+}
+
+async function readTags(org: OrganizationsClient, accountId: AccountId): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  await call('ListTagsForResource', accountId, async () => {
+    for await (const page of paginateListTagsForResource({ client: org }, { ResourceId: accountId })) {
+      for (const { Key, Value } of page.Tags ?? []) if (Key !== undefined) tags[Key] = Value ?? '';
+    }
+  });
+  return tags;
+}
+
+/**
+ * Reads an account with the fewest Organizations calls: DescribeAccount, ListParents up to the root,
+ * DescribeOrganizationalUnit for each OU on the way, ListTagsForResource (paginated). The three reads run concurrently.
+ * @throws AccountNotFound when the id is not a member of the organization; AwsThrottled when Organizations throttles.
+ */
+export async function readAccount(org: OrganizationsClient, accountId: AccountId): Promise<OrganizationAccount> {
+  const [described, ouPath, tags] = await Promise.all([
+    call('DescribeAccount', accountId, () => org.send(new DescribeAccountCommand({ AccountId: accountId }))),
+    readOuPath(org, accountId),
+    readTags(org, accountId),
+  ]);
+  const account = described.Account;
+  if (!account) throw new AccountNotFound(`Organizations returned no description for account ${accountId}`);
+  return {
+    accountId,
+    name: account.Name ?? '',
+    email: account.Email ?? '',
+    // `State` supersedes `Status` (retired in 2026); older endpoints and stand-ins only return `Status`.
+    status: account.State ?? account.Status ?? 'UNKNOWN',
+    ouPath,
+    tags,
+  };
+}
+
+/**
+ * The status of a CreateAccount request (`car-…`).
+ * @throws InvalidInput when the organization has no such request; AwsThrottled when Organizations throttles.
+ */
+export async function describeCreateAccountStatus(
+  org: OrganizationsClient,
+  requestId: string,
+): Promise<CreateAccountRequestStatus> {
+  let status: CreateAccountStatus | undefined;
+  try {
+    ({ CreateAccountStatus: status } = await org.send(
+      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId }),
+    ));
+  } catch (error) {
+    if (errorName(error) === 'CreateAccountStatusNotFoundException') {
+      throw new InvalidInput(
+        `CreateAccount request ${requestId} is unknown to this organization: start the workflow with {"accountId": "…"} instead`,
+      );
+    }
+    translate(error, undefined, 'DescribeCreateAccountStatus');
+  }
+  const state = status?.State;
+  if (state !== 'SUCCEEDED' && state !== 'FAILED' && state !== 'IN_PROGRESS') {
+    throw new Error(
+      `Organizations returned an unexpected state ${String(state)} for CreateAccount request ${requestId}`,
+    );
+  }
+  return {
+    state,
+    ...(status?.AccountId ? { accountId: status.AccountId } : {}),
+    ...(status?.FailureReason ? { failureReason: status.FailureReason } : {}),
+  };
+}
+
+const failed = (requestId: string | undefined, reason: string | undefined) =>
+  new AccountCreationFailed(
+    `Organizations reports CreateAccount request ${requestId ?? '(id not in the event)'} as FAILED: ${reason ?? 'no reason given'}. ` +
+      'Nothing was onboarded; fix the cause (e.g. EMAIL_ALREADY_EXISTS: use another email) and create the account again.',
+  );
+
+/**
+ * The account id an execution input names, or the pending request id while Organizations is still creating it.
+ * @throws AccountCreationFailed when Organizations or Control Tower reports the creation as FAILED.
+ */
+export async function resolveAccountId(
+  org: OrganizationsClient,
+  input: ExecutionInput,
+): Promise<AccountId | { pending: string }> {
+  switch (input.kind) {
+    case 'create-request': {
+      const status = await describeCreateAccountStatus(org, input.requestId);
+      if (status.state === 'IN_PROGRESS') return { pending: input.requestId };
+      if (status.state === 'FAILED' || !status.accountId) throw failed(input.requestId, status.failureReason);
+      return status.accountId;
+    }
+    case 'create-result':
+      if (input.state === 'FAILED') throw failed(input.requestId, input.failureReason);
+      return input.accountId;
+    case 'control-tower':
+      if (input.state === 'FAILED') {
+        throw new AccountCreationFailed(
+          `Control Tower reports ${input.eventName} FAILED for account ${input.accountId}: ${input.message ?? 'no message'}. ` +
+            `Repair the enrollment in Control Tower, then start the workflow with {"accountId": "${input.accountId}"}.`,
+        );
+      }
+      return input.accountId;
+    default:
+      return input.accountId;
+  }
+}

@@ -1,0 +1,68 @@
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { type ExecutionInput, parseExecutionInput } from '../lib/execution-input';
+import { logger } from '../lib/logger';
+import { readAccount, resolveAccountId } from '../lib/organization';
+import { skipReason } from '../lib/skip-rules';
+import { accountFolder, accountSlug } from '../lib/slug';
+import type { ResolveResult, Trigger } from '../lib/types';
+
+type LambdaContext = Parameters<typeof logger.addContext>[0];
+
+export interface ResolveAccountDeps {
+  config: OnboardingConfig;
+  /** Organizations in the management account; its API lives in us-east-1. */
+  organizations: OrganizationsClient;
+}
+
+/** The state machine passes the execution input untouched. */
+export interface ResolveAccountEvent {
+  input: unknown;
+}
+
+const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
+  'create-request': 'event',
+  'create-result': 'event',
+  'control-tower': 'event',
+  manual: 'manual',
+  reconcile: 'reconcile',
+};
+
+export function makeHandler(deps: ResolveAccountDeps) {
+  return async (event: ResolveAccountEvent, context?: LambdaContext): Promise<ResolveResult> => {
+    logger.removePersistentKeys(['accountId']);
+    if (context) logger.addContext(context);
+    const input = parseExecutionInput(event?.input);
+    const resolved = await resolveAccountId(deps.organizations, input);
+    if (typeof resolved !== 'string') {
+      logger.info('CreateAccount request still in progress', { createAccountRequestId: resolved.pending });
+      return { decision: 'pending', createAccountRequestId: resolved.pending };
+    }
+    logger.appendPersistentKeys({ accountId: resolved });
+
+    const account = await readAccount(deps.organizations, resolved);
+    const force = 'force' in input ? input.force : false;
+    const reason = skipReason(account, deps.config, { force });
+    if (reason) {
+      logger.info('Account skipped', { reason });
+      return { decision: 'skip', accountId: account.accountId, reason };
+    }
+    const slug = accountSlug(account.name, account.accountId);
+    const folder = accountFolder(deps.config.github.accountsDir, slug);
+    const drift = input.kind === 'reconcile' ? input.drift : [];
+    logger.info('Account resolved for onboarding', { folder, trigger: TRIGGERS[input.kind], force });
+    return { decision: 'onboard', account: { ...account, folder, slug }, trigger: TRIGGERS[input.kind], force, drift };
+  };
+}
+
+// Created once per container; Organizations is a global service served from us-east-1.
+const organizations = new OrganizationsClient({ region: 'us-east-1' });
+
+export const defaultDeps = (): ResolveAccountDeps => ({ config: configFromEnv(), organizations });
+
+let cached: ReturnType<typeof makeHandler> | undefined;
+
+export const handler = async (event: ResolveAccountEvent, context: LambdaContext): Promise<ResolveResult> => {
+  cached ??= makeHandler(defaultDeps());
+  return cached(event, context);
+};
