@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { loadConfig } from './config';
+import { AwsSolutionsChecks } from './nag';
+import { OnboardingStack } from './onboarding-stack';
+
+const root = join(import.meta.dirname, '..');
+const functionsDir = join(root, 'dist', 'functions');
+
+const app = new App();
+const config = loadConfig(app.node);
+
+// Synth deploys the bundles as they are; build them when they are missing (e.g. a fresh clone).
+if (!existsSync(functionsDir)) {
+  const build: { buildFunctions(options?: { quiet?: boolean }): Promise<string[]> } = await import(
+    pathToFileURL(join(root, 'esbuild.config.mjs')).href
+  );
+  await build.buildFunctions({ quiet: true });
+}
+
+new OnboardingStack(app, 'OidcAccountOnboarding', {
+  description: 'Onboards every new AWS account into GitHub Actions + Terraform CI/CD over OIDC',
+  // Organizations and Control Tower events arrive only in us-east-1 of the management account.
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: 'us-east-1' },
+  config,
+  functionsDir,
+});
+// cdk-nag 3 is a policy validation plugin: any unacknowledged finding fails synth with a report.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

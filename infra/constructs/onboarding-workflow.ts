@@ -1,0 +1,295 @@
+import { resolve } from 'node:path';
+import {
+  Aws,
+  Duration,
+  aws_events as events,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  RemovalPolicy,
+  Stack,
+  aws_secretsmanager as secretsmanager,
+  aws_stepfunctions as sfn,
+  aws_sns as sns,
+  aws_sqs as sqs,
+  aws_sns_subscriptions as subscriptions,
+  aws_events_targets as targets,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { OnboardingConfig } from '../../functions/lib/config';
+
+export interface OnboardingWorkflowProps {
+  /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
+  readonly config: OnboardingConfig;
+  /** Folder holding the bundles `<name>/index.mjs` built by esbuild.config.mjs. @default dist/functions */
+  readonly functionsDir?: string;
+  /** The state machine definition. @default state-machines/onboard-account.asl.json */
+  readonly definitionFile?: string;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** What happens to the log groups when the stack is deleted. @default RETAIN (they are the audit trail) */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+interface StepFunctionOptions {
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+}
+
+/**
+ * The onboarding workflow: three step functions, the onboard-account state machine that runs them, the
+ * failure topic it notifies, and the EventBridge rules that start it for every new account.
+ */
+export class OnboardingWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly failureTopic: sns.Topic;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly resolveAccount: lambda.Function;
+  readonly ensureCicdRole: lambda.Function;
+  readonly openPullRequest: lambda.Function;
+  readonly rules: events.Rule[];
+
+  private readonly props: OnboardingWorkflowProps;
+  private readonly functionsDir: string;
+  private readonly logRetention: logs.RetentionDays;
+  private readonly logRemovalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
+    super(scope, id);
+    this.props = props;
+    this.functionsDir = resolve(props.functionsDir ?? 'dist/functions');
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const { config } = props;
+    const managementAccountId = config.managementAccountId ?? Aws.ACCOUNT_ID;
+
+    this.resolveAccount = this.stepFunction('ResolveAccount', 'resolve-account', {
+      description: 'Onboarding: normalises the input and resolves the account (OU path, tags, repo folder)',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+    });
+    this.grantOrganizationsRead(this.resolveAccount, managementAccountId);
+
+    this.ensureCicdRole = this.stepFunction('EnsureCicdRole', 'ensure-cicd-role', {
+      description: 'Onboarding: creates or converges the cicd role in the member account',
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+    });
+    this.grantAssumeMemberAccessRoles(this.ensureCicdRole);
+
+    this.openPullRequest = this.stepFunction('OpenPullRequest', 'open-pull-request', {
+      description: 'Onboarding: opens one pull request adding the account folder and its matrix entry',
+      timeout: Duration.seconds(120),
+      memorySize: 512,
+    });
+    githubSecret(this, config.github.auth.secretArn).grantRead(this.openPullRequest);
+
+    this.failureTopic = new sns.Topic(this, 'FailureTopic', {
+      displayName: 'AWS account onboarding failures',
+      enforceSSL: true,
+      // The AWS managed key: the state machine role publishes through SNS, which the key policy allows.
+      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+    });
+    for (const email of config.notifications.emails) {
+      this.failureTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.stateMachine = this.onboardingStateMachine();
+
+    this.deadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EventBridge targets that start the onboarding.',
+    });
+    this.rules = this.triggerRules();
+  }
+
+  private stepFunction(id: string, name: string, options: StepFunctionOptions): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.logRetention,
+      removalPolicy: this.logRemovalPolicy,
+    });
+    // An explicit role: the default one carries the AWS managed AWSLambdaBasicExecutionRole policy.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${name} function`,
+    });
+    logGroup.grantWrite(role);
+    const runtimeConfig = {
+      ...this.props.config,
+      managementAccountId: this.props.config.managementAccountId ?? Aws.ACCOUNT_ID,
+    };
+    const fn = new lambda.Function(this, id, {
+      description: options.description,
+      code: lambda.Code.fromAsset(resolve(this.functionsDir, name)),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: options.timeout,
+      memorySize: options.memorySize,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        ONBOARDING_CONFIG: Stack.of(this).toJsonString(runtimeConfig),
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
+        POWERTOOLS_LOG_LEVEL: this.props.config.logLevel,
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and Organizations DescribeCreateAccountStatus have no resource-level permissions.',
+    });
+    return fn;
+  }
+
+  /** Read-only Organizations access to this organization's accounts and OUs. */
+  private grantOrganizationsRead(fn: lambda.Function, managementAccountId: string): void {
+    const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}`;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAccounts',
+        actions: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
+        resources: [arn('account/o-*/*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOrganizationalUnits',
+        actions: ['organizations:DescribeOrganizationalUnit', 'organizations:ListParents'],
+        resources: [arn('ou/o-*/ou-*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCreateAccountStatus',
+        // DescribeCreateAccountStatus supports no resource-level permissions.
+        actions: ['organizations:DescribeCreateAccountStatus'],
+        resources: ['*'],
+      }),
+    );
+    const account = this.props.config.managementAccountId ?? '<AWS::AccountId>';
+    for (const resource of ['account/o-*/*', 'ou/o-*/ou-*']) {
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::${account}:${resource}]`,
+        reason:
+          'Organizations ARNs embed the organization id, unknown at synth; the account and OU ARNs are pinned to this management account and the actions are read-only.',
+      });
+    }
+  }
+
+  /** AssumeRole into the configured member access roles of any account, as long as it is in our organization. */
+  private grantAssumeMemberAccessRoles(fn: lambda.Function): void {
+    const resources = this.props.config.memberAccessRoleNames.map((name) => `arn:${Aws.PARTITION}:iam::*:role/${name}`);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeMemberAccessRoles',
+        actions: ['sts:AssumeRole'],
+        resources,
+        // The role must belong to the organization of the calling role (IAM policy variable, resolved by IAM).
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JavaScript template
+        conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
+      }),
+    );
+    for (const name of this.props.config.memberAccessRoleNames) {
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${name}]`,
+        reason:
+          'New accounts are not known at synth: the function may assume only the named member access roles, and only in accounts of this organization (aws:ResourceOrgID condition).',
+      });
+    }
+  }
+
+  private onboardingStateMachine(): sfn.StateMachine {
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: this.logRetention,
+      removalPolicy: this.logRemovalPolicy,
+    });
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Onboards one AWS account: cicd role in the account, pull request in the Terraform repo',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(
+        resolve(this.props.definitionFile ?? 'state-machines/onboard-account.asl.json'),
+      ),
+      definitionSubstitutions: {
+        ResolveAccountFunctionArn: this.resolveAccount.functionArn,
+        EnsureCicdRoleFunctionArn: this.ensureCicdRole.functionArn,
+        OpenPullRequestFunctionArn: this.openPullRequest.functionArn,
+        FailureTopicArn: this.failureTopic.topicArn,
+      },
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The definition comes from a file, so CDK cannot derive these grants: exactly the three functions
+    // (unqualified ARNs, as the definition invokes them) and the topic.
+    stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeStepFunctions',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.resolveAccount, this.ensureCicdRole, this.openPullRequest].map((fn) => fn.functionArn),
+      }),
+    );
+    this.failureTopic.grantPublish(stateMachine);
+    Validations.of(stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CloudWatch Logs delivery actions (CreateLogDelivery, ...) and X-Ray actions have no resource-level permissions.',
+    });
+    return stateMachine;
+  }
+
+  /** Starts an execution with the raw event as input; the resolve-account function understands every shape. */
+  private triggerRules(): events.Rule[] {
+    const target = new targets.SfnStateMachine(this.stateMachine, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 10,
+      maxEventAge: Duration.hours(6),
+    });
+    const rule = (id: string, description: string, eventPattern: events.EventPattern) =>
+      new events.Rule(this, id, { description, eventPattern, targets: [target] });
+
+    const rules = [
+      rule('CreateAccountResultRule', 'Onboard an account when Organizations finishes creating it', {
+        source: ['aws.organizations'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: { eventSource: ['organizations.amazonaws.com'], eventName: ['CreateAccountResult'] },
+      }),
+      rule('CreateAccountCallRule', 'Onboard an account once a successful CreateAccount call completes (polls)', {
+        source: ['aws.organizations'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['organizations.amazonaws.com'],
+          eventName: ['CreateAccount'],
+          // A refused call created nothing.
+          errorCode: [{ exists: false }],
+        },
+      }),
+    ];
+    if (this.props.config.controlTower.enabled) {
+      rules.push(
+        rule('ControlTowerAccountRule', 'Onboard an account Control Tower created or updated', {
+          source: ['aws.controltower'],
+          detailType: ['AWS Service Event via CloudTrail'],
+          detail: { eventName: ['CreateManagedAccount', 'UpdateManagedAccount'] },
+        }),
+      );
+    }
+    return rules;
+  }
+}
+
+/** A GitHub secret given by complete ARN (with the 6-character suffix) or by partial ARN (without it). */
+function githubSecret(scope: Construct, arn: string): secretsmanager.ISecret {
+  return /-[A-Za-z0-9]{6}$/.test(arn)
+    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'GitHubSecret', arn)
+    : secretsmanager.Secret.fromSecretPartialArn(scope, 'GitHubSecret', arn);
+}

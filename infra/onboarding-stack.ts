@@ -1,0 +1,28 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { OnboardingConfig } from '../functions/lib/config';
+import { OnboardingWorkflow } from './constructs/onboarding-workflow';
+
+export interface OnboardingStackProps extends StackProps {
+  readonly config: OnboardingConfig;
+  /** Folder holding the function bundles. @default dist/functions */
+  readonly functionsDir?: string;
+}
+
+/** Deploys into the management account (us-east-1, where Organizations events arrive). Composes only. */
+export class OnboardingStack extends Stack {
+  readonly onboarding: OnboardingWorkflow;
+
+  constructor(scope: Construct, id: string, props: OnboardingStackProps) {
+    super(scope, id, props);
+    this.onboarding = new OnboardingWorkflow(this, 'Onboarding', {
+      config: props.config,
+      functionsDir: props.functionsDir,
+    });
+    new CfnOutput(this, 'OnboardingStateMachineArn', {
+      description: 'Start a manual onboarding with {"accountId": "012345678901"}',
+      value: this.onboarding.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'FailureTopicArn', { value: this.onboarding.failureTopic.topicArn });
+  }
+}
