@@ -1,0 +1,263 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type OnboardingConfig, parseConfig } from '../../functions/lib/config';
+import { GitHubAuthFailed, GitHubConflict, GitHubRateLimited, GitHubUnavailable } from '../../functions/lib/errors';
+import { createGitHubClient, forgetGitHubCredentials, toNamedGitHubError } from '../../functions/lib/github-client';
+import { ensureOnboardingPullRequest } from '../../functions/lib/pull-request';
+import type { AccountContext } from '../../functions/lib/types';
+import { seedRepoFiles } from '../../local/seed-repo';
+import { FakeGitHub } from '../support/fake-github';
+
+const TOKEN = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+const secretsMock = mockClient(SecretsManagerClient);
+const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+
+function makeConfig(auth: 'token' | 'app' = 'token', apiUrl?: string): OnboardingConfig {
+  return parseConfig({
+    toolingAccountId: '111111111111',
+    github: {
+      owner: 'acme',
+      repo: 'terraform-aws',
+      ...(apiUrl ? { apiUrl } : {}),
+      auth: { type: auth, secretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:github-${auth}` },
+    },
+    terraform: {},
+  });
+}
+
+function seeded(options: ConstructorParameters<typeof FakeGitHub>[0] = { token: TOKEN }) {
+  const fake = new FakeGitHub(options);
+  fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
+  return fake;
+}
+
+/** The named error a call fails with (the test fails if it succeeds). */
+const failure = (call: Promise<unknown>): Promise<Error> =>
+  call.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => toNamedGitHubError(e),
+  );
+
+const getMain = (octokit: Awaited<ReturnType<typeof createGitHubClient>>) =>
+  octokit.rest.git.getRef({ owner: 'acme', repo: 'terraform-aws', ref: 'heads/main' });
+
+beforeEach(() => {
+  secretsMock.reset();
+  forgetGitHubCredentials();
+  secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
+});
+
+describe('createGitHubClient', () => {
+  it('authenticates with the token from Secrets Manager, JSON or bare, and names itself', async () => {
+    // Prepare
+    const fake = seeded();
+    secretsMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: TOKEN });
+
+    // Act
+    const octokit = await createGitHubClient(makeConfig('token', 'https://github.example.com/api/v3'), secrets, {
+      fetch: fake.fetch,
+    });
+    const ref = await getMain(octokit);
+
+    // Assess
+    expect(ref.data.object.sha).toBe(fake.branchSha('main'));
+    expect(fake.requests[0]?.headers.authorization).toBe(`token ${TOKEN}`);
+    expect(fake.requests[0]?.headers['user-agent']).toMatch(/^oidc-account-onboarding /);
+  });
+
+  it('caches the secret for the container instead of reading it on every client', async () => {
+    // Prepare
+    const fake = seeded();
+
+    // Act
+    await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch });
+    await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch });
+
+    // Assess
+    expect(secretsMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('authenticates as a GitHub App installation', async () => {
+    // Prepare
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const fake = seeded({ app: { appId: '12345', installationId: 678 } });
+    secretsMock
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ appId: 12345, privateKey: pem, installationId: 678 }) });
+
+    // Act
+    const octokit = await createGitHubClient(makeConfig('app'), secrets, { fetch: fake.fetch });
+    const ref = await getMain(octokit);
+
+    // Assess
+    expect(ref.data.object.sha).toBe(fake.branchSha('main'));
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /app/installations/678/access_tokens',
+      'GET /repos/acme/terraform-aws/git/ref/heads/main',
+    ]);
+  });
+
+  it('rejects a secret of the wrong shape with a message that names the expected fields', async () => {
+    // Prepare
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ appId: 1 }) });
+
+    // Act / Assess
+    await expect(createGitHubClient(makeConfig('app'), secrets)).rejects.toThrow(
+      /"appId", "privateKey" \(PEM\), "installationId"/,
+    );
+  });
+});
+
+describe('retries and named errors', () => {
+  const account: AccountContext = {
+    accountId: '012345678901',
+    name: 'Workload Dev 02',
+    email: 'dev02@example.com',
+    status: 'ACTIVE',
+    ouPath: [],
+    tags: {},
+    folder: 'aws-accounts/workload-dev-02',
+    slug: 'workload-dev-02',
+  };
+  const role = {
+    outcome: 'created' as const,
+    roleArn: 'arn:aws:iam::012345678901:role/cicd',
+    changes: [],
+    accessRole: 'OrganizationAccountAccessRole',
+  };
+
+  it('rides out a 502 with a quick in-process retry and opens the PR', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+    fake.failNext(1, 502);
+
+    // Act
+    const result = await ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false });
+
+    // Assess
+    expect(result.outcome).toBe('opened');
+    expect(fake.requests[0]?.status).toBe(502);
+    expect(fake.pulls()).toHaveLength(1);
+  });
+
+  it('gives up after two quick retries of a 5xx and names it GitHubUnavailable', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+    fake.failNext(3, 503);
+
+    // Act
+    const error = await failure(getMain(octokit));
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubUnavailable);
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('maps network failures to GitHubUnavailable', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+    fake.networkErrorNext(3);
+
+    // Act
+    const error = await failure(getMain(octokit));
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubUnavailable);
+    expect(error.message).toContain('ECONNRESET');
+  });
+
+  it('retries a secondary rate limit once, then leaves it to the state machine as GitHubRateLimited', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+
+    // Act
+    fake.secondaryRateLimitNext(1);
+    const recovered = await getMain(octokit);
+    fake.secondaryRateLimitNext(2);
+    const error = await failure(getMain(octokit));
+
+    // Assess
+    expect(recovered.status).toBe(200);
+    expect(error).toBeInstanceOf(GitHubRateLimited);
+    expect(fake.requests.map((r) => r.status)).toEqual([403, 200, 403, 403]);
+  });
+
+  it('does not wait out a primary rate limit in the Lambda', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+    fake.rateLimitNext(1);
+
+    // Act
+    const error = await failure(getMain(octokit));
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubRateLimited);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('names bad credentials GitHubAuthFailed without the token anywhere in the error', async () => {
+    // Prepare
+    const fake = seeded({ token: 'ghp_the_right_token_0123456789abcdef' });
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+
+    // Act
+    const error = await failure(
+      ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubAuthFailed);
+    expect(error.message).toMatch(/HTTP 401: Bad credentials/);
+    const everything = `${error.message} ${error.stack} ${JSON.stringify(error)} ${JSON.stringify(Object.entries(error))}`;
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain(TOKEN.slice(4, 20));
+    expect(Object.keys(error).sort()).toEqual(['name', 'status']);
+  });
+
+  it('says which app permissions are needed when the integration may not write', async () => {
+    // Prepare
+    const fake = seeded();
+    fake.denyWrites = true;
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+
+    // Act
+    const error = await failure(
+      ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubAuthFailed);
+    expect(error.message).toContain('Resource not accessible by integration');
+    expect(error.message).toMatch(/Contents: write, Pull requests: write, Workflows: write/);
+    expect(fake.branches()).toEqual(['main']);
+  });
+
+  it('names a ref update that is not a fast-forward GitHubConflict, and scrubs secrets from messages', () => {
+    // Prepare
+    const notFastForward = Object.assign(new Error('Update is not a fast forward - https://docs.github.com/rest'), {
+      status: 422,
+      request: { headers: { authorization: `token ${TOKEN}` } },
+    });
+    const leaky = Object.assign(new Error(`boom ${TOKEN}`), { status: 500 });
+
+    // Act
+    const conflict = toNamedGitHubError(notFastForward, 'push branch');
+    const unavailable = toNamedGitHubError(leaky);
+
+    // Assess
+    expect(conflict).toBeInstanceOf(GitHubConflict);
+    expect(JSON.stringify(conflict)).not.toContain(TOKEN);
+    expect(unavailable).toBeInstanceOf(GitHubUnavailable);
+    expect(unavailable.message).not.toContain(TOKEN);
+    expect(toNamedGitHubError(Object.assign(new Error('Conflict'), { status: 409 }))).toBeInstanceOf(GitHubConflict);
+  });
+});

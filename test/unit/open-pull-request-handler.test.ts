@@ -1,0 +1,91 @@
+import type { Octokit } from '@octokit/rest';
+import { parseConfig } from '../../functions/lib/config';
+import { GitHubAuthFailed, InvalidInput } from '../../functions/lib/errors';
+import type { AccountContext, RoleResult } from '../../functions/lib/types';
+import { makeHandler, type OpenPullRequestEvent } from '../../functions/open-pull-request/handler';
+import { seedRepoFiles } from '../../local/seed-repo';
+import { FakeGitHub, fakeOctokit } from '../support/fake-github';
+
+const config = parseConfig({
+  toolingAccountId: '111111111111',
+  github: {
+    owner: 'acme',
+    repo: 'terraform-aws',
+    auth: { type: 'token', secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:github' },
+  },
+  terraform: {},
+});
+const account: AccountContext = {
+  accountId: '012345678901',
+  name: 'Workload Dev 02',
+  email: 'dev02@example.com',
+  status: 'ACTIVE',
+  ouPath: [],
+  tags: {},
+  folder: 'aws-accounts/workload-dev-02',
+  slug: 'workload-dev-02',
+};
+const role: RoleResult = {
+  outcome: 'unchanged',
+  roleArn: 'arn:aws:iam::012345678901:role/cicd',
+  changes: [],
+  accessRole: 'OrganizationAccountAccessRole',
+};
+const event: OpenPullRequestEvent = {
+  account,
+  role,
+  trigger: 'event',
+  executionId: 'arn:aws:states:us-east-1:000000000000:execution:onboard-account:run-1',
+};
+
+function setup() {
+  const fake = new FakeGitHub();
+  fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
+  const github = jest.fn(async (): Promise<Octokit> => fakeOctokit(fake));
+  return { fake, github, handler: makeHandler({ config, github }) };
+}
+
+describe('open-pull-request handler', () => {
+  it('opens the PR, links the execution, and builds the GitHub client once per container', async () => {
+    // Prepare
+    const { fake, github, handler } = setup();
+
+    // Act
+    const first = await handler(event);
+    const second = await handler(event);
+
+    // Assess
+    expect(first).toMatchObject({ outcome: 'opened', branch: 'onboarding/012345678901', number: 1 });
+    expect(second.outcome).toBe('unchanged');
+    expect(github).toHaveBeenCalledTimes(1);
+    expect(fake.pulls()[0]?.body).toContain(
+      'https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/arn:aws:states:us-east-1:000000000000:execution:onboard-account:run-1',
+    );
+  });
+
+  it('rejects an event without a 12-digit account id and touches nothing', async () => {
+    // Prepare
+    const { fake, handler } = setup();
+
+    // Act / Assess
+    await expect(handler({ ...event, account: { ...account, accountId: '12345' } })).rejects.toBeInstanceOf(
+      InvalidInput,
+    );
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('builds a new client after GitHub refused the credentials', async () => {
+    // Prepare
+    const fake = new FakeGitHub({ token: 'ghp_expected_token_0123456789abcdef' });
+    fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
+    const github = jest.fn(async (): Promise<Octokit> => fakeOctokit(fake));
+    const handler = makeHandler({ config, github });
+
+    // Act
+    await expect(handler(event)).rejects.toBeInstanceOf(GitHubAuthFailed);
+    await expect(handler(event)).rejects.toBeInstanceOf(GitHubAuthFailed);
+
+    // Assess
+    expect(github).toHaveBeenCalledTimes(2);
+  });
+});
