@@ -5,6 +5,8 @@ import { App, Validations } from 'aws-cdk-lib';
 import { loadConfig } from './config';
 import { AwsSolutionsChecks } from './nag';
 import { OnboardingStack } from './onboarding-stack';
+import { loadToolingConfig } from './tooling-config';
+import { ToolingStack } from './tooling-stack';
 
 const root = join(import.meta.dirname, '..');
 const functionsDir = join(root, 'dist', 'functions');
@@ -27,5 +29,16 @@ new OnboardingStack(app, 'OidcAccountOnboarding', {
   config,
   functionsDir,
 });
+// Optional, deployed separately into the tooling account: only when context "tooling" is set.
+const tooling = loadToolingConfig(app.node, config);
+if (tooling) {
+  new ToolingStack(app, 'OidcAccountOnboardingTooling', {
+    description: 'GitHub OIDC provider, pipeline role and Terraform state bucket of the tooling account',
+    // The state bucket lives where backend.tf says it is.
+    env: { account: config.toolingAccountId, region: config.terraform.region },
+    config,
+    tooling,
+  });
+}
 // cdk-nag 3 is a policy validation plugin: any unacknowledged finding fails synth with a report.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
