@@ -4,13 +4,13 @@
  * anything-but, exists, equals-ignore-case, wildcard and numeric comparisons. (No npm package for this
  * is published that runs offline; the EventBridge TestEventPattern API needs the cloud.)
  */
-type Pattern = { [key: string]: Pattern | unknown[] };
+export type EventPattern = { [key: string]: EventPattern | unknown[] };
 
-export function matchesEventPattern(event: unknown, pattern: Pattern): boolean {
+export function matchesEventPattern(event: unknown, pattern: EventPattern): boolean {
   return matchObject(event, pattern);
 }
 
-function matchObject(value: unknown, pattern: Pattern): boolean {
+function matchObject(value: unknown, pattern: EventPattern): boolean {
   const record =
     value !== null && typeof value === 'object' && !Array.isArray(value)
       ? (value as Record<string, unknown>)
@@ -18,7 +18,7 @@ function matchObject(value: unknown, pattern: Pattern): boolean {
   return Object.entries(pattern).every(([key, rule]) => {
     const field = record?.[key];
     if (Array.isArray(rule)) return matchField(field, rule);
-    if (rule !== null && typeof rule === 'object') return matchObject(field, rule as Pattern);
+    if (rule !== null && typeof rule === 'object') return matchObject(field, rule as EventPattern);
     throw new TypeError(`Event pattern field "${key}" must be an array or an object`);
   });
 }

@@ -10,3 +10,6 @@ if (!Promise.withResolvers) {
     return { promise, resolve, reject };
   };
 }
+
+// The embedded runner targets Node.js 20 too; Lambda runs 22+. The SDK's notice about Node.js 20 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

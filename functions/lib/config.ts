@@ -85,6 +85,11 @@ export const configSchema = z.object({
     reviewers: z.array(z.string().min(1)).default([]),
     teamReviewers: z.array(z.string().min(1)).default([]),
     auth: githubAuthSchema,
+    /**
+     * Space content-creating requests as GitHub asks (Octokit's throttling plugin: writes 1 s apart, PRs 3 s).
+     * Turn off only against an emulator; rate limits are then retried by the state machine alone.
+     */
+    pacing: z.boolean().default(true),
   }),
   terraform: z.object({
     region: z

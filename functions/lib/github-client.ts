@@ -64,7 +64,8 @@ export async function createGitHubClient(
       debug: () => {},
       info: () => {},
       warn: (message: unknown) => logger.warn(`octokit: ${scrub(String(message))}`),
-      error: (message: unknown) => logger.error(`octokit: ${scrub(String(message))}`),
+      // Octokit logs every non-2xx answer as an error; the caller handles them (422 on a duplicate is normal).
+      error: (message: unknown) => logger.debug(`octokit: ${scrub(String(message))}`),
     },
     retry: {
       retries: SERVER_ERROR_RETRIES,
@@ -72,6 +73,8 @@ export async function createGitHubClient(
       retryAfterBaseValue,
     },
     throttle: {
+      // Off only for emulators (config github.pacing=false): the state machine's retries still cover rate limits.
+      enabled: config.github.pacing,
       retryAfterBaseValue,
       onSecondaryRateLimit: (
         retryAfter: number,

@@ -68,7 +68,7 @@ export function makeHandler(
   };
 }
 
-const defaultDeps = (): OpenPullRequestDeps => {
+export const defaultDeps = (): OpenPullRequestDeps => {
   const config = configFromEnv();
   const secrets = new SecretsManagerClient({});
   return { config, github: () => createGitHubClient(config, secrets) };

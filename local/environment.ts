@@ -1,0 +1,577 @@
+/**
+ * The embedded runtime behind `npm start` and the end-to-end tests: AWS and GitHub (embedded stand-ins or
+ * endpoints given by the user), the organization and repository bootstrapped through their APIs, the EventBridge
+ * rules of the synthesized stack, and the onboarding state machine run with aws-local-stepfunctions where each
+ * Lambda task calls a real handler.
+ */
+import './polyfills';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
+import {
+  type Account,
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { Octokit } from '@octokit/rest';
+import { type OnboardingConfig, type OnboardingConfigInput, parseConfig } from '../functions/lib/config';
+import { decodePolicyDocument } from '../functions/lib/trust-policy';
+import { type AwsStandIn, type AwsStandInOptions, startAwsStandIn } from './aws/server';
+import { type EventPattern, matchesEventPattern } from './event-pattern';
+import { type GitHubStandIn, startGitHubStandIn } from './github/server';
+import { seedRepoFiles } from './seed-repo';
+import { type ExecutionReport, type Json, runOnboarding, type StepHandler } from './step-functions';
+
+export const LOCAL_REGION = 'us-east-1';
+const FUNCTIONS = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+/** A Lambda handler as invoked by the runtime: event and context. */
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+const ROOT = process.cwd();
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface LocalEnvironmentOptions {
+  /** Another AWS-compatible endpoint instead of the embedded stand-in (credentials from the environment). */
+  awsEndpoint?: string;
+  awsCredentials?: Credentials;
+  /** Another GitHub-compatible REST API instead of the embedded stand-in, with `repo` as OWNER/NAME. */
+  githubEndpoint?: string;
+  repo?: string;
+  githubToken?: string;
+  /** `bundles`: the built Lambda bundles in dist/functions (npm start). `source`: the TypeScript handlers (tests). */
+  handlers?: 'bundles' | 'source';
+  /** Options of the embedded AWS stand-in (faults, creation timing). */
+  aws?: AwsStandInOptions;
+  /** Overrides merged into the onboarding configuration. */
+  config?: Partial<OnboardingConfigInput>;
+  /** Keep the embedded git repository in this folder. */
+  keepDir?: string;
+}
+
+export interface EventRule {
+  id: string;
+  pattern: EventPattern;
+}
+
+export interface Delivery {
+  event: Record<string, unknown>;
+  rule?: string;
+  report?: ExecutionReport;
+}
+
+export interface RoleView {
+  arn: string;
+  trustPolicy: unknown;
+  policies: string[];
+  tags: Record<string, string>;
+}
+
+export interface LocalEnvironment {
+  config: OnboardingConfig;
+  aws: {
+    endpoint: string;
+    standIn?: AwsStandIn;
+    managementAccountId: string;
+    toolingAccountId: string;
+    credentials: Credentials;
+  };
+  github: { url: string; owner: string; repo: string; standIn?: GitHubStandIn; octokit: Octokit };
+  rules: EventRule[];
+  /** Environment variables the functions run with (no secret values beyond the stand-in's own keys). */
+  env: Record<string, string>;
+  /** Starts one execution with this input, as StartExecution does. */
+  startExecution(input: unknown, name?: string): Promise<ExecutionReport>;
+  /** Delivers an event as EventBridge would: the first matching rule starts an execution with the event as input. */
+  deliver(event: Record<string, unknown>): Promise<Delivery>;
+  /** Calls CreateAccount and waits for the request to finish; returns the account id and the events it caused. */
+  createAccount(
+    name: string,
+    options?: { email?: string },
+  ): Promise<{ requestId: string; accountId: string; events: Record<string, unknown>[] }>;
+  readRole(accountId: string): Promise<RoleView | undefined>;
+  stop(): Promise<void>;
+}
+
+const randomSuffix = () => Math.random().toString(36).slice(2, 8);
+
+export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    // AWS: the embedded stand-in or the given endpoint.
+    const awsStandIn = options.awsEndpoint ? undefined : await startAwsStandIn(options.aws);
+    if (awsStandIn) stops.push(() => awsStandIn.stop());
+    const endpoint = options.awsEndpoint ?? (awsStandIn as AwsStandIn).url;
+    const credentials: Credentials = awsStandIn
+      ? awsStandIn.credentials
+      : (options.awsCredentials ?? {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          sessionToken: process.env.AWS_SESSION_TOKEN,
+        });
+    const clientConfig = { region: LOCAL_REGION, endpoint, credentials, maxAttempts: 5 };
+    const organizations = new OrganizationsClient(clientConfig);
+
+    // GitHub: the embedded stand-in or the given API.
+    const token = options.githubToken ?? process.env.GITHUB_TOKEN ?? `ghp_local${randomSuffix()}${randomSuffix()}`;
+    let githubStandIn: GitHubStandIn | undefined;
+    let githubUrl: string;
+    let owner: string;
+    let repo: string;
+    if (options.githubEndpoint) {
+      const [o, r] = (options.repo ?? '').split('/');
+      if (!o || !r) throw new Error('--github-endpoint needs --repo OWNER/NAME');
+      githubUrl = options.githubEndpoint.replace(/\/+$/, '');
+      owner = o;
+      repo = r;
+    } else {
+      githubStandIn = await startGitHubStandIn({ token, dir: options.keepDir });
+      const standIn = githubStandIn;
+      stops.push(() => standIn.stop());
+      githubUrl = standIn.url;
+      owner = standIn.owner;
+      repo = standIn.repo;
+    }
+    const octokit = new Octokit({ baseUrl: githubUrl, auth: token });
+
+    // The organization as the tool needs it, found or created through the API.
+    const bootstrap = await bootstrapAws(clientConfig, organizations, token);
+    const config = parseConfig({
+      toolingAccountId: bootstrap.toolingAccountId,
+      managementAccountId: bootstrap.managementAccountId,
+      externalId: 'oidc-account-onboarding',
+      ...options.config,
+      github: {
+        owner,
+        repo,
+        apiUrl: githubUrl,
+        pacing: false,
+        auth: { type: 'token', secretArn: bootstrap.secretArn },
+        ...options.config?.github,
+      },
+      terraform: { ...options.config?.terraform },
+    });
+    await seedRepositoryIfEmpty(octokit, owner, repo, bootstrap, githubStandIn);
+
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+      ONBOARDING_CONFIG: JSON.stringify(config),
+      POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // The SDK inside the functions retries quickly; the state machine owns the long retries.
+      AWS_MAX_ATTEMPTS: '3',
+    };
+    Object.assign(process.env, env);
+    if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;
+
+    const handlers = await loadHandlers(options.handlers ?? 'source');
+    const rules = await synthesizedRules(config);
+    const topicArn = bootstrap.topicArn;
+    const sns = new SNSClient(clientConfig);
+
+    let executions = 0;
+    const startExecution = (input: unknown, name?: string) =>
+      runOnboarding(
+        input as Json,
+        {
+          resolveAccount: handlers['resolve-account'],
+          ensureCicdRole: handlers['ensure-cicd-role'],
+          openPullRequest: handlers['open-pull-request'],
+          publish: async (message) => {
+            const { PublishCommand } = await import('@aws-sdk/client-sns');
+            await sns.send(
+              new PublishCommand({ TopicArn: topicArn, Subject: message.Subject, Message: message.Message }),
+            );
+          },
+        },
+        { executionName: name ?? `local-${++executions}-${randomSuffix()}` },
+      );
+
+    const deliver = async (event: Record<string, unknown>): Promise<Delivery> => {
+      const rule = rules.find((r) => matchesEventPattern(event, r.pattern));
+      if (!rule) return { event };
+      const report = await startExecution(event, `${rule.id}-${String(event.id ?? randomSuffix()).slice(0, 36)}`);
+      return { event, rule: rule.id, report };
+    };
+
+    const createAccount = async (name: string, opts: { email?: string } = {}) => {
+      const collected: Record<string, unknown>[] = [];
+      const unsubscribe = awsStandIn?.onEvent((e) => {
+        collected.push(e as unknown as Record<string, unknown>);
+      });
+      try {
+        const created = await organizations.send(
+          new CreateAccountCommand({
+            AccountName: name,
+            Email: opts.email ?? `aws+${name}-${randomSuffix()}@example.com`,
+          }),
+        );
+        const requestId = created.CreateAccountStatus?.Id as string;
+        let status = created.CreateAccountStatus;
+        for (let polls = 0; status?.State === 'IN_PROGRESS' && polls < 600; polls++) {
+          await new Promise((r) => setTimeout(r, awsStandIn ? 5 : 1000));
+          status = (
+            await organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId }))
+          ).CreateAccountStatus;
+        }
+        if (status?.State !== 'SUCCEEDED' || !status.AccountId) {
+          throw new Error(
+            `CreateAccount ${requestId} ended ${status?.State}: ${status?.FailureReason ?? 'no reason given'}`,
+          );
+        }
+        // Another endpoint emits no EventBridge events: build the CreateAccountResult one from the API's answer.
+        const events = awsStandIn ? collected : [createAccountResultEvent(bootstrap.managementAccountId, status)];
+        return { requestId, accountId: status.AccountId, events };
+      } finally {
+        unsubscribe?.();
+      }
+    };
+
+    const readRole = async (accountId: string): Promise<RoleView | undefined> => {
+      const iam = await memberIam(clientConfig, accountId, config.memberAccessRoleNames);
+      try {
+        const { Role } = await iam.send(new GetRoleCommand({ RoleName: config.cicdRoleName }));
+        const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: config.cicdRoleName }));
+        return {
+          arn: Role?.Arn ?? '',
+          trustPolicy: decodePolicyDocument(Role?.AssumeRolePolicyDocument ?? '{}'),
+          policies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? ''),
+          tags: Object.fromEntries((Role?.Tags ?? []).map((t) => [t.Key, t.Value])),
+        };
+      } catch (error) {
+        if (error instanceof NoSuchEntityException) return undefined;
+        throw error;
+      }
+    };
+
+    return {
+      config,
+      aws: {
+        endpoint,
+        standIn: awsStandIn,
+        managementAccountId: bootstrap.managementAccountId,
+        toolingAccountId: bootstrap.toolingAccountId,
+        credentials,
+      },
+      github: { url: githubUrl, owner, repo, standIn: githubStandIn, octokit },
+      rules,
+      env,
+      startExecution,
+      deliver,
+      createAccount,
+      readRole,
+      stop: async () => {
+        for (const stop of stops.reverse()) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+}
+
+interface Bootstrap {
+  managementAccountId: string;
+  toolingAccountId: string;
+  secretArn: string;
+  topicArn: string;
+}
+
+type ClientConfig = { region: string; endpoint: string; credentials: Credentials; maxAttempts: number };
+
+/** Finds or creates what the tool expects to exist: the tooling account, its pipeline role, the GitHub secret, the topic. */
+async function bootstrapAws(
+  clientConfig: ClientConfig,
+  organizations: OrganizationsClient,
+  token: string,
+): Promise<Bootstrap> {
+  const { Organization } = await organizations.send(new DescribeOrganizationCommand({}));
+  const managementAccountId = Organization?.MasterAccountId as string;
+  const tooling = (await listAccounts(organizations)).find((a) => a.Name === 'tooling');
+  let toolingAccountId = tooling?.Id;
+  if (!toolingAccountId) {
+    const created = await organizations.send(
+      new CreateAccountCommand({ AccountName: 'tooling', Email: 'aws+tooling@example.com' }),
+    );
+    let status = created.CreateAccountStatus;
+    for (let polls = 0; status?.State === 'IN_PROGRESS' && polls < 600; polls++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: status.Id })))
+        .CreateAccountStatus;
+    }
+    if (!status?.AccountId)
+      throw new Error(`Could not create the tooling account: ${status?.FailureReason ?? status?.State}`);
+    toolingAccountId = status.AccountId;
+  }
+  // The pipeline role GitHub Actions assumes; cicd roles can only trust a principal that exists.
+  const toolingIam = await memberIam(clientConfig, toolingAccountId, ['OrganizationAccountAccessRole']);
+  try {
+    await toolingIam.send(new GetRoleCommand({ RoleName: 'GitHubAction-AssumeRoleWithAction' }));
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+    await toolingIam.send(
+      new CreateRoleCommand({
+        RoleName: 'GitHubAction-AssumeRoleWithAction',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${toolingAccountId}:root` }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+  }
+  const secrets = new SecretsManagerClient(clientConfig);
+  const secretName = 'oidc-account-onboarding/github';
+  let secretArn: string;
+  try {
+    secretArn = (
+      await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: JSON.stringify({ token }) }))
+    ).ARN as string;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    secretArn = (
+      await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify({ token }) }))
+    ).ARN as string;
+  }
+  const topicArn = (
+    await new SNSClient(clientConfig).send(new CreateTopicCommand({ Name: 'oidc-account-onboarding-failures' }))
+  ).TopicArn as string;
+  return { managementAccountId, toolingAccountId, secretArn, topicArn };
+}
+
+async function listAccounts(organizations: OrganizationsClient): Promise<Account[]> {
+  const accounts: Account[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await organizations.send(new ListAccountsCommand({ NextToken }));
+    accounts.push(...(page.Accounts ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return accounts;
+}
+
+async function memberIam(clientConfig: ClientConfig, accountId: string, roleNames: string[]): Promise<IAMClient> {
+  const sts = new STSClient(clientConfig);
+  let lastError: unknown;
+  for (const roleName of roleNames) {
+    try {
+      const { Credentials: c } = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+          RoleSessionName: 'local-runner',
+        }),
+      );
+      return new IAMClient({
+        ...clientConfig,
+        credentials: {
+          accessKeyId: c?.AccessKeyId as string,
+          secretAccessKey: c?.SecretAccessKey as string,
+          sessionToken: c?.SessionToken,
+        },
+      });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+async function seedRepositoryIfEmpty(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  bootstrap: Bootstrap,
+  standIn: GitHubStandIn | undefined,
+): Promise<void> {
+  const files = seedRepoFiles({ tooling: bootstrap.toolingAccountId, workloadProd: '100000000003' });
+  if (standIn) {
+    if ((await standIn.readFile('main', '.github/workflows/tf-cicd-aws.yml')) === undefined)
+      await standIn.seed(files, 'Terraform repo before onboarding');
+    return;
+  }
+  try {
+    await octokit.git.getRef({ owner, repo, ref: 'heads/main' });
+    return;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404 && (error as { status?: number }).status !== 409) throw error;
+  }
+  for (const [path, content] of Object.entries(files)) {
+    await octokit.repos.createOrUpdateFileContents({
+      owner,
+      repo,
+      path,
+      branch: 'main',
+      message: `Seed ${path}`,
+      content: Buffer.from(content).toString('base64'),
+    });
+  }
+}
+
+function createAccountResultEvent(
+  managementAccountId: string,
+  status: {
+    Id?: string;
+    AccountName?: string;
+    AccountId?: string;
+    State?: string;
+    RequestedTimestamp?: Date;
+    CompletedTimestamp?: Date;
+  },
+): Record<string, unknown> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'AWS Service Event via CloudTrail',
+    source: 'aws.organizations',
+    account: managementAccountId,
+    time: now,
+    region: LOCAL_REGION,
+    resources: [],
+    detail: {
+      eventVersion: '1.08',
+      userIdentity: { accountId: managementAccountId, invokedBy: 'AWS Internal' },
+      eventTime: now,
+      eventSource: 'organizations.amazonaws.com',
+      eventName: 'CreateAccountResult',
+      awsRegion: LOCAL_REGION,
+      requestParameters: null,
+      responseElements: null,
+      eventID: crypto.randomUUID(),
+      readOnly: false,
+      eventType: 'AwsServiceEvent',
+      managementEvent: true,
+      recipientAccountId: managementAccountId,
+      serviceEventDetails: {
+        createAccountStatus: {
+          id: status.Id,
+          state: status.State,
+          accountName: status.AccountName,
+          accountId: status.AccountId,
+          requestedTimestamp: status.RequestedTimestamp?.toISOString(),
+          completedTimestamp: status.CompletedTimestamp?.toISOString(),
+        },
+      },
+      eventCategory: 'Management',
+    },
+  };
+}
+
+/** The Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). */
+async function loadHandlers(kind: 'bundles' | 'source'): Promise<Record<FunctionName, StepHandler>> {
+  const entries = await Promise.all(
+    FUNCTIONS.map(async (name) => {
+      if (kind === 'bundles') {
+        const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
+          handler: LambdaHandler;
+        };
+        return [name, (event: unknown) => mod.handler(event, lambdaContext(name))] as const;
+      }
+      const mod = (await importSource(name)) as {
+        makeHandler: (deps: unknown) => LambdaHandler;
+        defaultDeps: () => unknown;
+      };
+      const handler = mod.makeHandler(mod.defaultDeps());
+      return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionName, StepHandler>;
+}
+
+function importSource(name: FunctionName): Promise<unknown> {
+  switch (name) {
+    case 'resolve-account':
+      return import('../functions/resolve-account/handler');
+    case 'ensure-cicd-role':
+      return import('../functions/ensure-cicd-role/handler');
+    case 'open-pull-request':
+      return import('../functions/open-pull-request/handler');
+  }
+}
+
+function lambdaContext(name: string) {
+  return {
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+  };
+}
+
+/** Builds the bundles when dist/ is missing or older than any source file. */
+export async function ensureBundles(): Promise<'built' | 'fresh'> {
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
+      const path = join(dir, entry.name);
+      return Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  const marker = join(ROOT, 'dist', 'functions', FUNCTIONS[0], 'index.mjs');
+  const fresh =
+    FUNCTIONS.every((name) => existsSync(join(ROOT, 'dist', 'functions', name, 'index.mjs'))) &&
+    statSync(marker).mtimeMs >= newest(join(ROOT, 'functions'));
+  if (fresh) return 'fresh';
+  const build = (await import(pathToFileURL(join(ROOT, 'esbuild.config.mjs')).href)) as {
+    buildFunctions(options?: { quiet?: boolean }): Promise<string[]>;
+  };
+  await build.buildFunctions({ quiet: true });
+  return 'built';
+}
+
+/** The EventBridge rules of the synthesized onboarding stack, so the rules decide which events start executions. */
+async function synthesizedRules(config: OnboardingConfig): Promise<EventRule[]> {
+  const { App } = await import('aws-cdk-lib');
+  const { Template } = await import('aws-cdk-lib/assertions');
+  const { OnboardingStack } = await import('../infra/onboarding-stack');
+  const app = new App();
+  const functionsDir = existsSync(join(ROOT, 'dist', 'functions'))
+    ? join(ROOT, 'dist', 'functions')
+    : placeholderFunctions();
+  const stack = new OnboardingStack(app, 'Local', { env: { region: LOCAL_REGION }, config, functionsDir });
+  const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
+  return Object.entries(rules).map(([id, resource]) => ({
+    id: id.replace(/[0-9A-F]{8}$/, ''),
+    pattern: (resource as { Properties: { EventPattern: EventPattern } }).Properties.EventPattern,
+  }));
+}
+
+function placeholderFunctions(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'onboarding-functions-'));
+  for (const name of FUNCTIONS) {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'index.mjs'), 'export const handler = async () => ({});\n');
+  }
+  return dir;
+}
