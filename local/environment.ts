@@ -247,7 +247,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           );
         }
         // Another endpoint emits no EventBridge events: build the CreateAccountResult one from the API's answer.
-        const events = awsStandIn ? collected : [createAccountResultEvent(bootstrap.managementAccountId, status)];
+        const events = awsStandIn
+          ? collected.filter((e) => JSON.stringify(e.detail).includes(`"${requestId}"`))
+          : [createAccountResultEvent(bootstrap.managementAccountId, status)];
         return { requestId, accountId: status.AccountId, events };
       } finally {
         unsubscribe?.();

@@ -1,4 +1,4 @@
-import { AwsThrottled } from './errors';
+import { AwsThrottled, AwsUnavailable } from './errors';
 
 /**
  * Classifies AWS SDK v3 errors. Query-protocol services (IAM, STS) surface modelled errors by their class name
@@ -59,10 +59,20 @@ export function isThrottling(err: unknown): boolean {
  * Rethrows an SDK error: throttling that outlasted the SDK's own retries becomes `AwsThrottled` (retried by the
  * state machine); anything else is rethrown unchanged. `what` says which call, e.g. `iam:GetRole cicd in 123…`.
  */
+/** A 5xx answer (the SDK marks it `$fault: 'server'`), e.g. InternalFailure or ServiceUnavailable. */
+export function isServerError(err: unknown): boolean {
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.$fault === 'server' || (e?.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
 export function rethrowAws(err: unknown, what: string): never {
   if (isThrottling(err)) {
     const code = codesOf(err)[0] ?? 'HTTP 429';
     throw new AwsThrottled(`AWS throttled ${what} (${code}) after the SDK's retries; the state machine retries later`);
+  }
+  if (isServerError(err)) {
+    const code = codesOf(err)[0] ?? 'HTTP 5xx';
+    throw new AwsUnavailable(`AWS failed ${what} (${code}) after the SDK's retries; the state machine retries later`);
   }
   throw err;
 }

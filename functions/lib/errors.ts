@@ -82,6 +82,11 @@ export class AwsThrottled extends OnboardingError {
   override readonly name = 'AwsThrottled' as const;
 }
 
+/** AWS answered 5xx after the SDK's own retries: retried by the state machine. */
+export class AwsUnavailable extends OnboardingError {
+  override readonly name = 'AwsUnavailable' as const;
+}
+
 /** Error names the state machine retries. */
 export const RETRYABLE_ERRORS = [
   'AccountNotReady',
@@ -89,4 +94,5 @@ export const RETRYABLE_ERRORS = [
   'GitHubUnavailable',
   'GitHubConflict',
   'AwsThrottled',
+  'AwsUnavailable',
 ] as const;

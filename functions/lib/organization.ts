@@ -7,8 +7,8 @@ import {
   type OrganizationsClient,
   paginateListTagsForResource,
 } from '@aws-sdk/client-organizations';
-import { isThrottling } from './aws-errors';
-import { AccountCreationFailed, AccountNotFound, AwsThrottled, InvalidInput } from './errors';
+import { isServerError, isThrottling } from './aws-errors';
+import { AccountCreationFailed, AccountNotFound, AwsThrottled, AwsUnavailable, InvalidInput } from './errors';
 import type { ExecutionInput } from './execution-input';
 import type { AccountContext, AccountId, OrganizationalUnitRef } from './types';
 
@@ -40,6 +40,11 @@ function translate(error: unknown, accountId: string | undefined, operation: str
   if (isThrottling(error)) {
     throw new AwsThrottled(
       `Organizations throttled ${operation} after the SDK's retries; the state machine retries it later`,
+    );
+  }
+  if (isServerError(error)) {
+    throw new AwsUnavailable(
+      `Organizations failed ${operation} (${name}) after the SDK's retries; the state machine retries it later`,
     );
   }
   if (accountId && name && ACCOUNT_NOT_FOUND_NAMES.has(name)) {

@@ -1,0 +1,88 @@
+/** STS (awsQuery, 2011-06-15): AssumeRole across accounts, checked against the role's trust policy. */
+import { trustPolicyAllows } from './policy';
+import { AwsError } from './protocols';
+import type { QueryOperation, QueryService } from './service';
+import { parseRoleArn } from './state';
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+const operations: Record<string, QueryOperation> = {
+  GetCallerIdentity: ({ caller }) => ({ UserId: caller.userId, Account: caller.accountId, Arn: caller.arn }),
+
+  AssumeRole: ({ state, caller, input }) => {
+    const roleArn = input.get('RoleArn') ?? '';
+    const sessionName = input.get('RoleSessionName') ?? '';
+    const externalId = input.get('ExternalId') ?? undefined;
+    if (!SESSION_NAME.test(sessionName)) {
+      throw new AwsError(
+        'ValidationError',
+        400,
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
+    }
+    const parsed = parseRoleArn(roleArn);
+    if (!parsed) {
+      throw new AwsError('ValidationError', 400, `${roleArn} is invalid`);
+    }
+    const denied = () =>
+      new AwsError(
+        'AccessDenied',
+        403,
+        `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      );
+    const account = state.accounts.get(parsed.accountId);
+    if (account && account.assumeDenialsLeft > 0) {
+      account.assumeDenialsLeft -= 1;
+      throw denied();
+    }
+    const role = state.findRole(parsed.accountId, parsed.roleName);
+    if (!role || role.arn !== roleArn || account?.status === 'SUSPENDED') throw denied();
+    const allowed = trustPolicyAllows(state.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
+      'sts:ExternalId': externalId,
+      'sts:RoleSessionName': sessionName,
+      'aws:PrincipalArn': caller.principalArn,
+      'aws:PrincipalAccount': caller.accountId,
+      'aws:PrincipalOrgID': state.accounts.has(caller.accountId) ? state.organizationId : undefined,
+    });
+    if (!allowed) throw denied();
+    const chained = caller.kind === 'assumed-role';
+    const duration = Number(input.get('DurationSeconds') ?? 3600);
+    const limit = chained ? Math.min(3600, role.maxSessionDuration) : role.maxSessionDuration;
+    if (!Number.isInteger(duration) || duration < 900 || duration > limit) {
+      throw new AwsError(
+        'ValidationError',
+        400,
+        chained && duration > 3600
+          ? 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
+          : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+      );
+    }
+    const session = state.issueRoleSession(role, sessionName, duration);
+    return {
+      AssumedRoleUser: {
+        AssumedRoleId: `${role.roleId}:${sessionName}`,
+        Arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`,
+      },
+      Credentials: {
+        AccessKeyId: session.accessKeyId,
+        SecretAccessKey: session.secretAccessKey,
+        SessionToken: session.sessionToken,
+        Expiration: session.expiration,
+      },
+      PackedPolicySize: input.get('Policy') ? 6 : undefined,
+    };
+  },
+};
+
+export const stsService: QueryService = {
+  protocol: 'query',
+  name: 'sts',
+  version: '2011-06-15',
+  namespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  operations,
+  throttlingError: () => new AwsError('Throttling', 400, 'Rate exceeded'),
+  failureError: (status) =>
+    status === 503
+      ? new AwsError('ServiceUnavailable', 503, 'Service is unavailable. Please try again later.')
+      : new AwsError('InternalFailure', 500, 'The request processing has failed because of an unknown error.'),
+};
