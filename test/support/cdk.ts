@@ -21,7 +21,14 @@ export const minimalConfig: OnboardingConfigInput = {
   terraform: {},
 };
 
-const FUNCTION_NAMES = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'];
+const FUNCTION_NAMES = [
+  'resolve-account',
+  'ensure-cicd-role',
+  'open-pull-request',
+  'reconcile-inventory',
+  'reconcile-check',
+  'reconcile-report',
+];
 let placeholderDir: string | undefined;
 
 /** A folder with a stand-in `index.mjs` per function, so tests never depend on `npm run build`. */

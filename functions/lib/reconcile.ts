@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import {
+  GetRoleCommand,
+  type GetRoleCommandOutput,
+  type IAMClient,
+  paginateListAttachedRolePolicies,
+} from '@aws-sdk/client-iam';
+import {
+  type OrganizationsClient,
+  paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  paginateListTagsForResource,
+} from '@aws-sdk/client-organizations';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { isNoSuchEntity, isThrottling, rethrowAws } from './aws-errors';
+import type { OnboardingConfig } from './config';
+import type { DriftedAccount, InventoryAccount, RepoSnapshot, RoleObservation } from './drift';
+import { AccountNotReady, AwsThrottled } from './errors';
+import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
+import type { AccountId } from './types';
+
+/** The I/O pieces of reconciliation; drift.ts decides what is wrong. */
+
+/** Accounts per Map iteration: 10,000 accounts are 100 iterations, each a few hundred AWS calls. */
+export const BATCH_SIZE = 100;
+
+export type ReconcileMode = 'report' | 'remediate';
+
+/** What the inventory step writes once per run and every later step reads. */
+export interface ReconcileSnapshot {
+  runId: string;
+  mode: ReconcileMode;
+  /** Every account of the organization (suspended and excluded ones too: folders are matched against them). */
+  accounts: InventoryAccount[];
+  /** Ids of the accounts to check, in batch order. */
+  checked: AccountId[];
+  skipped: Array<{ accountId: AccountId; reason: string }>;
+  repo: RepoSnapshot;
+}
+
+/** Organizations' error for a call that was throttled, as AwsThrottled; anything else unchanged. */
+async function orgCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isThrottling(err)) throw new AwsThrottled(`Organizations throttled ${what}; the state machine retries later`);
+    throw err;
+  }
+}
+
+/** Every account of the organization, one paginated ListAccounts (20 per page). */
+export async function listAccounts(org: OrganizationsClient): Promise<InventoryAccount[]> {
+  return orgCall('ListAccounts', async () => {
+    const accounts: InventoryAccount[] = [];
+    for await (const page of paginateListAccounts({ client: org }, {})) {
+      for (const a of page.Accounts ?? []) {
+        if (!a.Id) continue;
+        accounts.push({
+          accountId: a.Id,
+          name: a.Name ?? '',
+          email: a.Email ?? '',
+          status: a.State ?? a.Status ?? 'UNKNOWN',
+        });
+      }
+    }
+    return accounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
+  });
+}
+
+/** Accounts at any depth under the excluded OUs: cost grows with those OUs, not with the organization. */
+export async function accountsUnderOus(org: OrganizationsClient, ouIds: string[]): Promise<Map<AccountId, string>> {
+  const found = new Map<AccountId, string>();
+  const visit = async (parentId: string, excludedOu: string): Promise<void> => {
+    await orgCall('ListAccountsForParent', async () => {
+      for await (const page of paginateListAccountsForParent({ client: org }, { ParentId: parentId })) {
+        for (const a of page.Accounts ?? []) if (a.Id && !found.has(a.Id)) found.set(a.Id, excludedOu);
+      }
+    });
+    const children: string[] = [];
+    await orgCall('ListOrganizationalUnitsForParent', async () => {
+      for await (const page of paginateListOrganizationalUnitsForParent({ client: org }, { ParentId: parentId })) {
+        for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) children.push(ou.Id);
+      }
+    });
+    for (const child of children) await visit(child, excludedOu);
+  };
+  for (const ouId of ouIds) await visit(ouId, ouId);
+  return found;
+}
+
+/**
+ * Which accounts are checked: ACTIVE ones that are not the management account and not excluded by id or OU
+ * (tags are read per account in the check step). Same rules as skip-rules.ts, without a read per account.
+ */
+export function selectAccounts(
+  accounts: InventoryAccount[],
+  config: OnboardingConfig,
+  excludedByOu: Map<AccountId, string>,
+): { checked: AccountId[]; skipped: ReconcileSnapshot['skipped'] } {
+  const checked: AccountId[] = [];
+  const skipped: ReconcileSnapshot['skipped'] = [];
+  for (const { accountId, status } of accounts) {
+    const ou = excludedByOu.get(accountId);
+    const reason =
+      accountId === config.managementAccountId
+        ? 'management account'
+        : status !== 'ACTIVE'
+          ? `status ${status}`
+          : config.filters.excludeAccountIds.includes(accountId)
+            ? 'filters.excludeAccountIds'
+            : ou
+              ? `under excluded OU ${ou}`
+              : undefined;
+    if (reason) skipped.push({ accountId, reason });
+    else checked.push(accountId);
+  }
+  return { checked, skipped };
+}
+
+export const batchCount = (accounts: number, size = BATCH_SIZE): number => Math.ceil(accounts / size);
+
+export function batchSlice<T>(items: T[], batch: number, size = BATCH_SIZE): T[] {
+  return items.slice(batch * size, (batch + 1) * size);
+}
+
+/** `runs/<execution name>`: where a run's files live. */
+export const runPrefix = (executionName: string): string => `runs/${executionName.replace(/[^\w.-]/g, '-')}`;
+export const snapshotKey = (prefix: string): string => `${prefix}/snapshot.json`;
+export const resultsKey = (snapshot: string, batch: number): string =>
+  `${snapshot.replace(/\/snapshot\.json$/, '')}/results/${batch}.json`;
+export const reportKey = (snapshot: string): string => `${snapshot.replace(/\/snapshot\.json$/, '')}/report.json`;
+
+/** `yyyymmddHHMM` (UTC) of the run's start: readable and stable across retries of a step. */
+export function runIdOf(startTime: string | Date): string {
+  const d = new Date(startTime);
+  if (Number.isNaN(d.getTime())) throw new Error(`Not a timestamp: ${String(startTime)}`);
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+}
+
+/** Runs `work` over `items` with at most `concurrency` in flight; results in input order. */
+export async function mapWithConcurrency<T, R>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export interface RoleReaders {
+  sts: STSClient;
+  iamFor: (credentials: AwsCredentialIdentity) => IAMClient;
+  partition?: string;
+}
+
+/**
+ * Reads the cicd role of one account: AssumeRole (through the first member access role that works), GetRole,
+ * ListAttachedRolePolicies. Three calls for an account in order; throttling becomes AwsThrottled.
+ */
+export async function observeRole(
+  readers: RoleReaders,
+  config: OnboardingConfig,
+  accountId: AccountId,
+): Promise<RoleObservation> {
+  let credentials: AwsCredentialIdentity;
+  try {
+    ({ credentials } = await assumeMemberAccount(readers.sts, accountId, config.memberAccessRoleNames, {
+      partition: readers.partition,
+      sessionName: 'oidc-account-reconcile',
+    }));
+  } catch (err) {
+    if (!(err instanceof AccountNotReady)) throw err;
+    return {
+      kind: 'not-assumable',
+      message:
+        `none of ${config.memberAccessRoleNames.join(', ')} can be assumed from the management account. ` +
+        'An account invited into the organization has no OrganizationAccountAccessRole: its administrator must create ' +
+        `one of these roles trusting the management account (AdministratorAccess), then the next run onboards it.`,
+    };
+  }
+  const iam = readers.iamFor(credentials);
+  const roleName = config.cicdRoleName;
+  let role: GetRoleCommandOutput;
+  try {
+    role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+  } catch (err) {
+    if (isNoSuchEntity(err)) return { kind: 'missing' };
+    return rethrowAws(err, `iam:GetRole of ${roleName} in ${accountId}`);
+  }
+  const attachedPolicyArns: string[] = [];
+  try {
+    for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attachedPolicyArns.push(p.PolicyArn);
+    }
+  } catch (err) {
+    if (isNoSuchEntity(err)) return { kind: 'missing' };
+    rethrowAws(err, `iam:ListAttachedRolePolicies of ${roleName} in ${accountId}`);
+  }
+  const tags = Object.fromEntries((role.Role?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  return {
+    kind: 'present',
+    trustPolicyDocument: role.Role?.AssumeRolePolicyDocument ?? '',
+    tags,
+    attachedPolicyArns,
+  };
+}
+
+/** The exclude-tag an account carries, if any (one paginated ListTagsForResource). */
+export async function excludedTag(
+  org: OrganizationsClient,
+  config: OnboardingConfig,
+  accountId: AccountId,
+): Promise<string | undefined> {
+  const { excludeTags } = config.filters;
+  if (excludeTags.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  await orgCall('ListTagsForResource', async () => {
+    for await (const page of paginateListTagsForResource({ client: org }, { ResourceId: accountId })) {
+      for (const { Key, Value } of page.Tags ?? []) if (Key !== undefined) tags[Key] = Value ?? '';
+    }
+  });
+  const hit = excludeTags.find(({ key, value }) => Object.hasOwn(tags, key) && (value === '*' || tags[key] === value));
+  return hit ? `tag ${hit.key}=${tags[hit.key]} (filters.excludeTags)` : undefined;
+}
+
+// ---- remediation -----------------------------------------------------------------------------------------------
+
+/** `reconcile-<yyyymmddHHMM>-<accountId>`: readable, and one per account per run (a retried step starts nothing twice). */
+export const remediationExecutionName = (runId: string, accountId: AccountId): string =>
+  `reconcile-${runId}-${accountId}`;
+
+export interface RemediationOutcome {
+  started: Array<{ accountId: AccountId; executionName: string }>;
+  /** Started by an earlier attempt of this run (ExecutionAlreadyExists). */
+  alreadyStarted: Array<{ accountId: AccountId; executionName: string }>;
+  /** Over this run's budget: left for the next run. */
+  deferred: AccountId[];
+}
+
+/**
+ * Starts one onboarding execution per remediable drifted account, at most `budget` per run. The order is a hash of
+ * run id and account id: the same within a run (so a retried report step restarts nothing) and different between
+ * runs (so an account whose onboarding keeps failing cannot take the budget every day).
+ */
+export async function startRemediations(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  runId: string,
+  accounts: DriftedAccount[],
+  budget: number,
+): Promise<RemediationOutcome> {
+  const order = (id: string) => createHash('sha256').update(`${runId}/${id}`).digest('hex');
+  const queue = accounts
+    .filter((a) => a.remediable)
+    .map((a) => ({ a, key: order(a.accountId) }))
+    .sort((x, y) => (x.key < y.key ? -1 : 1))
+    .map(({ a }) => a);
+  const outcome: RemediationOutcome = { started: [], alreadyStarted: [], deferred: [] };
+  for (const [i, account] of queue.entries()) {
+    if (i >= budget) {
+      outcome.deferred.push(account.accountId);
+      continue;
+    }
+    const executionName = remediationExecutionName(runId, account.accountId);
+    try {
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: executionName,
+          input: JSON.stringify({ accountId: account.accountId, trigger: 'reconcile', drift: account.drift }),
+        }),
+      );
+      outcome.started.push({ accountId: account.accountId, executionName });
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ExecutionAlreadyExists') {
+        outcome.alreadyStarted.push({ accountId: account.accountId, executionName });
+        continue;
+      }
+      rethrowAws(err, `states:StartExecution ${executionName}`);
+    }
+  }
+  outcome.deferred.sort();
+  return outcome;
+}

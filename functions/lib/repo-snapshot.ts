@@ -1,0 +1,259 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Octokit } from '@octokit/rest';
+import type { OnboardingConfig } from './config';
+import type { OnboardingPull, RepoFolder, RepoSnapshot } from './drift';
+import { ConfigError } from './errors';
+import { httpStatus, toNamedGitHubError } from './github-client';
+import { parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
+
+/**
+ * Reads the Terraform repo once per reconcile run with a number of GitHub calls that does not grow with the
+ * number of accounts:
+ *
+ * 1. `GET /repos/{o}/{r}/git/ref/heads/{base}`: the commit to read.
+ * 2. `GET /repos/{o}/{r}/tarball/{sha}`: the whole tree at that commit in one download (a redirect to codeload,
+ *    which the fetch follows). Streamed through gunzip and a small tar reader that keeps only the file names under
+ *    `<accountsDir>/<folder>/`, each folder's terraform.tfvars and the workflow, so memory stays small however big
+ *    the repo is. This replaces a recursive tree (which GitHub truncates past 100,000 entries) plus one blob read
+ *    per folder to learn which account it belongs to.
+ * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated: onboarding pull requests are recognised by
+ *    their head branch `<branchPrefix><accountId>`. This is the one read that grows: with the number of pull
+ *    requests in the repository (one page per 100), not with the accounts checked.
+ */
+
+export interface ReadRepoSnapshotOptions {
+  /** Largest tfvars or workflow file kept (bytes); anything bigger is not an account folder's file. */
+  maxFileBytes?: number;
+}
+
+export async function readRepoSnapshot(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  options: ReadRepoSnapshotOptions = {},
+): Promise<RepoSnapshot> {
+  const { owner, repo, baseBranch, workflowPath, accountsDir, branchPrefix } = config.github;
+  let commitSha: string;
+  try {
+    commitSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` })).data.object.sha;
+  } catch (err) {
+    if (httpStatus(err) === 404) {
+      throw new ConfigError(
+        `github.baseBranch "${baseBranch}" was not found in ${owner}/${repo}, or the credentials cannot see that repository`,
+      );
+    }
+    throw toNamedGitHubError(err, `read branch ${baseBranch}`);
+  }
+
+  const files = await gh('download the base branch', async () => {
+    const res = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+      owner,
+      repo,
+      ref: commitSha,
+      request: { parseSuccessResponseBody: false },
+    });
+    const body = res.data as unknown as ReadableStream<Uint8Array> | null;
+    if (!body) throw new Error('GitHub answered the tarball request without a body');
+    return readRepoFiles(Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), {
+      accountsDir,
+      workflowPath,
+      maxFileBytes: options.maxFileBytes ?? 256 * 1024,
+    });
+  });
+
+  const pulls = await listOnboardingPulls(octokit, config, branchPrefix);
+  return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls };
+}
+
+async function listOnboardingPulls(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  branchPrefix: string,
+): Promise<OnboardingPull[]> {
+  const { owner, repo, baseBranch } = config.github;
+  const branch = new RegExp(`^${branchPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{12})$`);
+  const pulls: OnboardingPull[] = [];
+  await gh('list the onboarding pull requests', async () => {
+    for await (const page of octokit.paginate.iterator(octokit.rest.pulls.list, {
+      owner,
+      repo,
+      base: baseBranch,
+      state: 'all',
+      per_page: 100,
+    })) {
+      for (const p of page.data) {
+        const accountId = branch.exec(p.head.ref)?.[1];
+        if (!accountId) continue;
+        const hash = parseOnboardingMarker(p.body)?.hash;
+        pulls.push({
+          number: p.number,
+          accountId,
+          state: p.state === 'open' ? 'open' : 'closed',
+          merged: Boolean(p.merged_at),
+          url: p.html_url,
+          ...(hash ? { hash } : {}),
+        });
+      }
+    }
+  });
+  return pulls.sort((a, b) => b.number - a.number);
+}
+
+async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toNamedGitHubError(err, action);
+  }
+}
+
+// ---- tarball ---------------------------------------------------------------------------------------------------
+
+export interface RepoFiles {
+  workflowText?: string;
+  folders: Record<string, RepoFolder>;
+}
+
+interface ReadOptions {
+  accountsDir: string;
+  workflowPath: string;
+  maxFileBytes: number;
+}
+
+/**
+ * Reads a gzipped tarball as GitHub serves it (every path under one `<owner>-<repo>-<sha>/` folder; long names in
+ * pax `path` records): the files directly inside each `<accountsDir>/<folder>/`, their terraform.tfvars account
+ * id, and the workflow text. Everything else is skipped without being kept.
+ */
+export async function readRepoFiles(gzipped: Readable, options: ReadOptions): Promise<RepoFiles> {
+  const { accountsDir, workflowPath, maxFileBytes } = options;
+  const folders: Record<string, RepoFolder> = {};
+  let workflowText: string | undefined;
+  const prefix = `${accountsDir}/`;
+  for await (const entry of tarEntries(gzipped.pipe(createGunzip()), (path) => {
+    const inRepo = stripTopFolder(path);
+    return inRepo === workflowPath || (inRepo.startsWith(prefix) && inRepo.endsWith(`/${TFVARS_FILE}`));
+  })) {
+    const path = stripTopFolder(entry.path);
+    if (entry.type === 'file' && path === workflowPath) {
+      workflowText = entry.content?.toString('utf8');
+      continue;
+    }
+    if (!path.startsWith(prefix)) continue;
+    const parts = path.slice(prefix.length).split('/');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) continue;
+    const folder = `${prefix}${parts[0]}`;
+    folders[folder] ??= { files: [] };
+    const held = folders[folder];
+    if (entry.type !== 'file') continue;
+    held.files.push(parts[1]);
+    if (parts[1] === TFVARS_FILE && entry.content && entry.content.length <= maxFileBytes) {
+      const id = tfvarsAccountId(entry.content.toString('utf8'));
+      if (id) held.tfvarsAccountId = id;
+    }
+  }
+  for (const f of Object.values(folders)) f.files.sort();
+  return { ...(workflowText === undefined ? {} : { workflowText }), folders };
+}
+
+const stripTopFolder = (path: string): string => path.slice(path.indexOf('/') + 1);
+
+interface TarEntry {
+  path: string;
+  type: 'file' | 'directory' | 'other';
+  /** Present only when `keep(path)` asked for it. */
+  content?: Buffer;
+}
+
+const BLOCK = 512;
+
+function field(header: Buffer, offset: number, length: number): string {
+  const raw = header.subarray(offset, offset + length);
+  const end = raw.indexOf(0);
+  return raw.subarray(0, end === -1 ? length : end).toString('utf8');
+}
+
+function parsePax(data: Buffer): Record<string, string> {
+  const records: Record<string, string> = {};
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    if (space === -1) break;
+    const length = Number(data.subarray(at, space).toString('ascii'));
+    if (!Number.isInteger(length) || length <= 0) break;
+    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) records[record.slice(0, eq)] = record.slice(eq + 1);
+    at += length;
+  }
+  return records;
+}
+
+/**
+ * A minimal streaming reader of POSIX (ustar/pax) and GNU long-name tar archives: yields each entry's path and
+ * type, and its content only when `keep(path)` says so.
+ */
+async function* tarEntries(stream: AsyncIterable<Buffer>, keep: (path: string) => boolean): AsyncGenerator<TarEntry> {
+  let buffer: Buffer = Buffer.alloc(0);
+  const chunks = stream[Symbol.asyncIterator]();
+  let ended = false;
+  /** Ensures `n` bytes are buffered; false at the end of the stream. */
+  const fill = async (n: number): Promise<boolean> => {
+    const parts = [buffer];
+    let have = buffer.length;
+    while (have < n && !ended) {
+      const next = await chunks.next();
+      if (next.done) ended = true;
+      else {
+        parts.push(next.value);
+        have += next.value.length;
+      }
+    }
+    if (parts.length > 1) buffer = Buffer.concat(parts);
+    return buffer.length >= n;
+  };
+  /** Takes `n` bytes (keeping them only when asked), plus the padding to the next block. */
+  const take = async (n: number, keepBytes: boolean): Promise<Buffer | undefined> => {
+    const padded = Math.ceil(n / BLOCK) * BLOCK;
+    const kept: Buffer[] = [];
+    let left = padded;
+    let wanted = n;
+    while (left > 0) {
+      if (buffer.length === 0 && !(await fill(1))) throw new Error('The tarball ended in the middle of an entry');
+      const slice = buffer.subarray(0, Math.min(left, buffer.length));
+      if (keepBytes && wanted > 0) kept.push(slice.subarray(0, Math.min(wanted, slice.length)));
+      wanted -= slice.length;
+      left -= slice.length;
+      buffer = buffer.subarray(slice.length);
+    }
+    return keepBytes ? Buffer.concat(kept) : undefined;
+  };
+
+  let pax: Record<string, string> = {};
+  let longName: string | undefined;
+  while (await fill(BLOCK)) {
+    const header = buffer.subarray(0, BLOCK);
+    buffer = buffer.subarray(BLOCK);
+    if (header.every((b) => b === 0)) break;
+    const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
+    const typeflag = String.fromCharCode(header[156] ?? 0x30);
+    const magic = field(header, 257, 6);
+    const prefix = magic.startsWith('ustar') ? field(header, 345, 155) : '';
+    const name = field(header, 0, 100);
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L') {
+      const data = (await take(size, true)) as Buffer;
+      if (typeflag === 'x') pax = parsePax(data);
+      else if (typeflag === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
+      continue;
+    }
+    const path = pax.path ?? longName ?? (prefix ? `${prefix}/${name}` : name);
+    const realSize = pax.size !== undefined ? Number(pax.size) : size;
+    pax = {};
+    longName = undefined;
+    const type =
+      typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'directory' : 'other';
+    const wanted = type === 'file' && keep(path);
+    const content = await take(type === 'directory' ? 0 : realSize, wanted);
+    yield { path: path.replace(/\/$/, ''), type, ...(wanted && content ? { content } : {}) };
+  }
+}

@@ -1,0 +1,103 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { STSClient } from '@aws-sdk/client-sts';
+import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { type AccountResult, combineFindings, indexRepo, repoDrift, roleDrift } from '../lib/drift';
+import { InvalidInput } from '../lib/errors';
+import { logger } from '../lib/logger';
+import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
+import {
+  batchSlice,
+  excludedTag,
+  mapWithConcurrency,
+  observeRole,
+  type ReconcileSnapshot,
+  type RoleReaders,
+  resultsKey,
+} from '../lib/reconcile';
+
+export interface CheckEvent {
+  snapshotKey: string;
+  batch: number;
+}
+
+/** What a batch writes to `<run>/results/<batch>.json`. */
+export interface BatchResults {
+  batch: number;
+  results: AccountResult[];
+  /** Accounts skipped by an exclude tag. */
+  skipped: Array<{ accountId: string; reason: string }>;
+}
+
+export interface CheckResult {
+  batch: number;
+  checked: number;
+  drifted: number;
+  findings: number;
+}
+
+export interface CheckDeps extends RoleReaders {
+  config: OnboardingConfig;
+  organizations: OrganizationsClient;
+  store: ObjectStore;
+}
+
+export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<CheckResult> {
+  return async (event) => {
+    const { snapshotKey, batch } = event ?? {};
+    if (typeof snapshotKey !== 'string' || !Number.isInteger(batch) || batch < 0) {
+      throw new InvalidInput('reconcile-check expects {"snapshotKey": "runs/…/snapshot.json", "batch": 0}');
+    }
+    const { config } = deps;
+    const snapshot = await deps.store.getJson<ReconcileSnapshot>(snapshotKey);
+    const byId = new Map(snapshot.accounts.map((a) => [a.accountId, a]));
+    const candidates = batchSlice(snapshot.checked, batch).flatMap((id) => byId.get(id) ?? []);
+
+    const skipped: BatchResults['skipped'] = [];
+    const tagged = await mapWithConcurrency(candidates, config.reconcile.concurrency, async (a) => ({
+      account: a,
+      reason: await excludedTag(deps.organizations, config, a.accountId),
+    }));
+    for (const t of tagged) if (t.reason) skipped.push({ accountId: t.account.accountId, reason: t.reason });
+    const accounts = tagged.filter((t) => !t.reason).map((t) => t.account);
+
+    const repo = repoDrift(accounts, snapshot.repo, config, indexRepo(snapshot.accounts, snapshot.repo));
+    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) =>
+      roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
+    );
+    const results = accounts.map((a, i) => {
+      const combined = combineFindings(a, roles[i] ?? [], repo[i]?.findings ?? []);
+      const pending = repo[i]?.pendingPullRequest;
+      return pending ? { ...combined, pendingPullRequest: pending } : combined;
+    });
+    const file: BatchResults = { batch, results, skipped };
+    await deps.store.putJson(resultsKey(snapshotKey, batch), file);
+    const drifted = results.filter((r) => r.findings.length > 0);
+    const counts: CheckResult = {
+      batch,
+      checked: results.length,
+      drifted: drifted.length,
+      findings: drifted.reduce((n, r) => n + r.findings.length, 0),
+    };
+    logger.info('Reconcile batch checked', { ...counts, skipped: skipped.length });
+    return counts;
+  };
+}
+
+const partitionOf = (region = ''): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+
+const defaultDeps = (): CheckDeps => ({
+  config: configFromEnv(),
+  organizations: new OrganizationsClient({ region: 'us-east-1' }),
+  sts: new STSClient({}),
+  iamFor: (credentials) => new IAMClient({ credentials }),
+  partition: partitionOf(process.env.AWS_REGION),
+  store: objectStoreFromEnv(process.env),
+});
+
+let cached: ReturnType<typeof makeHandler> | undefined;
+export const handler = async (event: CheckEvent): Promise<CheckResult> => {
+  cached ??= makeHandler(defaultDeps());
+  return cached(event);
+};

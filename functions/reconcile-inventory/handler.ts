@@ -1,0 +1,104 @@
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Octokit } from '@octokit/rest';
+import { z } from 'zod';
+import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { InvalidInput } from '../lib/errors';
+import { createGitHubClient } from '../lib/github-client';
+import { logger } from '../lib/logger';
+import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
+import {
+  accountsUnderOus,
+  batchCount,
+  listAccounts,
+  type ReconcileMode,
+  type ReconcileSnapshot,
+  runIdOf,
+  runPrefix,
+  selectAccounts,
+  snapshotKey,
+} from '../lib/reconcile';
+import { readRepoSnapshot } from '../lib/repo-snapshot';
+
+export interface InventoryEvent {
+  /** The execution input: `{}` or `{"mode": "report" | "remediate"}` (the schedule sends the configured mode). */
+  input: unknown;
+  execution: { name: string; startTime: string };
+}
+
+export interface InventoryResult {
+  snapshotKey: string;
+  batchCount: number;
+  /** `[0, 1, …, batchCount-1]`: the Map's items (an empty organization gives an empty Map, not an error). */
+  batches: number[];
+  accountCount: number;
+  mode: ReconcileMode;
+  runId: string;
+}
+
+export interface InventoryDeps {
+  config: OnboardingConfig;
+  organizations: OrganizationsClient;
+  github: () => Promise<Octokit>;
+  store: ObjectStore;
+}
+
+const inputSchema = z.strictObject({ mode: z.enum(['report', 'remediate']).optional() });
+
+export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Promise<InventoryResult> {
+  return async (event) => {
+    const parsed = inputSchema.safeParse(event?.input ?? {});
+    if (!parsed.success) {
+      throw new InvalidInput(
+        'The reconcile workflow accepts {} or {"mode": "report" | "remediate"}; nothing was read or changed',
+      );
+    }
+    const { config } = deps;
+    const mode = parsed.data.mode ?? config.reconcile.mode;
+    const runId = runIdOf(event.execution.startTime);
+    const [accounts, excludedByOu, repo] = await Promise.all([
+      listAccounts(deps.organizations),
+      accountsUnderOus(deps.organizations, config.filters.excludeOuIds),
+      deps.github().then((octokit) => readRepoSnapshot(octokit, config)),
+    ]);
+    const { checked, skipped } = selectAccounts(accounts, config, excludedByOu);
+    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, skipped, repo };
+    const key = snapshotKey(runPrefix(event.execution.name));
+    await deps.store.putJson(key, snapshot);
+    const count = batchCount(checked.length);
+    logger.info('Reconcile inventory', {
+      accounts: accounts.length,
+      checked: checked.length,
+      skipped: skipped.length,
+      folders: Object.keys(repo.folders).length,
+      onboardingPullRequests: repo.pulls.length,
+      batches: count,
+      mode,
+    });
+    return {
+      snapshotKey: key,
+      batchCount: count,
+      batches: Array.from({ length: count }, (_, i) => i),
+      accountCount: checked.length,
+      mode,
+      runId,
+    };
+  };
+}
+
+const defaultDeps = (): InventoryDeps => {
+  const config = configFromEnv();
+  const secrets = new SecretsManagerClient({});
+  return {
+    config,
+    organizations: new OrganizationsClient({ region: 'us-east-1' }),
+    github: () => createGitHubClient(config, secrets),
+    store: objectStoreFromEnv(process.env),
+  };
+};
+
+let cached: ReturnType<typeof makeHandler> | undefined;
+export const handler = async (event: InventoryEvent): Promise<InventoryResult> => {
+  cached ??= makeHandler(defaultDeps());
+  return cached(event);
+};

@@ -1,0 +1,103 @@
+import { type Json, lambdaInvoke, runStateMachine } from '../support/asl';
+
+const FILE = 'state-machines/reconcile.asl.json';
+const SUBSTITUTIONS = {
+  InventoryFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-inventory',
+  CheckFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-check',
+  ReportFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-report',
+  TopicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
+};
+
+function handlers(batchCount: number, check: (event: { snapshotKey: string; batch: number }) => unknown) {
+  const published: Json[] = [];
+  const inventoryEvents: unknown[] = [];
+  const reportEvents: unknown[] = [];
+  return {
+    published,
+    inventoryEvents,
+    reportEvents,
+    byState: {
+      Inventory: lambdaInvoke((event) => {
+        inventoryEvents.push(event);
+        return {
+          snapshotKey: 'runs/test/snapshot.json',
+          batchCount,
+          batches: Array.from({ length: batchCount }, (_, i) => i),
+          accountCount: batchCount * 100,
+          mode: 'report',
+          runId: '202506010600',
+        };
+      }),
+      CheckBatch: lambdaInvoke(check),
+      Report: lambdaInvoke((event) => {
+        reportEvents.push(event);
+        return { mode: 'report', driftedAccounts: 1 };
+      }),
+      NotifyFailure: (params: Json) => {
+        published.push(params);
+        return { MessageId: 'm' };
+      },
+    },
+  };
+}
+
+describe('reconcile state machine', () => {
+  it('checks every batch once, passes only keys and counts between steps, and ends with the report', async () => {
+    // Prepare
+    const seen: number[] = [];
+    const h = handlers(3, (event) => {
+      seen.push(event.batch);
+      return { batch: event.batch, checked: 100, drifted: 0, findings: 0 };
+    });
+    // Act
+    const { outcome, states } = await runStateMachine(
+      FILE,
+      SUBSTITUTIONS,
+      h.byState,
+      { mode: 'report' },
+      {
+        executionName: 'daily',
+      },
+    );
+    // Assess
+    expect(outcome).toEqual({ status: 'SUCCEEDED', output: { mode: 'report', driftedAccounts: 1 } });
+    expect(seen.sort()).toEqual([0, 1, 2]);
+    expect(h.inventoryEvents).toEqual([
+      // aws-local-stepfunctions sets $$.Execution.StartTime itself: the run's real start, as in AWS.
+      {
+        input: { mode: 'report' },
+        execution: { name: 'daily', startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      },
+    ]);
+    expect(h.reportEvents).toEqual([
+      { snapshotKey: 'runs/test/snapshot.json', batchCount: 3, mode: 'report', runId: '202506010600' },
+    ]);
+    expect(states.filter((s) => s === 'CheckBatch')).toHaveLength(3);
+  });
+
+  it('handles an organization with nothing to check (no batches)', async () => {
+    const h = handlers(0, () => {
+      throw new Error('no batch expected');
+    });
+    const { outcome } = await runStateMachine(FILE, SUBSTITUTIONS, h.byState, {});
+    expect(outcome.status).toBe('SUCCEEDED');
+  });
+
+  it('retries a throttled batch, then notifies and fails with the error when it keeps failing', async () => {
+    // Prepare
+    let attempts = 0;
+    const h = handlers(2, (event) => {
+      if (event.batch === 0) return { batch: 0, checked: 1, drifted: 0, findings: 0 };
+      attempts++;
+      throw Object.assign(new Error('IAM throttled GetRole'), { name: 'AwsThrottled' });
+    });
+    // Act
+    const { outcome, retries } = await runStateMachine(FILE, SUBSTITUTIONS, h.byState, {});
+    // Assess
+    expect(attempts).toBe(7);
+    expect(retries.CheckBatch).toBe(6);
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'AwsThrottled' });
+    expect(h.published).toHaveLength(1);
+    expect((h.published[0] as { Subject: string }).Subject).toBe('AWS account reconciliation failed: AwsThrottled');
+  });
+});

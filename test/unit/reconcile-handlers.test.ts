@@ -1,0 +1,169 @@
+import { GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { memoryObjectStore } from '../../functions/lib/object-store';
+import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
+import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
+import { type MetricsSink, makeHandler as makeReport } from '../../functions/reconcile-report/handler';
+import { assumedCredentials, existingRole, stsAccessDenied } from '../support/ensure-cicd-role-fixtures';
+import { FakeGitHub } from '../support/fake-github';
+import { accounts, onboardedRepoFiles, reconcileConfig } from '../support/reconcile-fixtures';
+import { reconcileOctokit } from '../support/reconcile-github';
+
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const ONBOARDING_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:onboard-account';
+
+/**
+ * An organization of `count` accounts whose repo onboards all of them; `drifted` accounts have lost their cicd
+ * role and account 200000000001 cannot be assumed.
+ */
+function world(count: number, drifted: number, budget = 20) {
+  const config = reconcileConfig({
+    reconcile: { schedule: 'rate(1 day)', mode: 'report', remediationBudget: budget, concurrency: 4 },
+  });
+  const org = accounts(count);
+  const fake = new FakeGitHub();
+  fake.seedRepo({ files: onboardedRepoFiles(org, config) });
+  const organizations = mockClient(OrganizationsClient);
+  organizations.on(ListAccountsCommand).callsFake(({ NextToken }) => {
+    const start = Number(NextToken ?? 0);
+    const page = org.slice(start, start + 20);
+    return {
+      Accounts: page.map((a) => ({ Id: a.accountId, Name: a.name, Email: a.email, State: 'ACTIVE' })),
+      NextToken: start + 20 < org.length ? String(start + 20) : undefined,
+    };
+  });
+  const sts = mockClient(STSClient);
+  const missingRole = new Set(org.slice(2, 2 + drifted).map((a) => a.accountId));
+  let current = '';
+  sts.on(AssumeRoleCommand).callsFake(({ RoleArn }) => {
+    current = /iam::(\d{12}):/.exec(RoleArn)?.[1] ?? '';
+    if (current === '200000000001') throw stsAccessDenied(RoleArn);
+    return { Credentials: assumedCredentials };
+  });
+  const iam = mockClient(IAMClient);
+  iam.on(GetRoleCommand).callsFake(() => {
+    if (missingRole.has(current)) throw Object.assign(new Error('no role'), { name: 'NoSuchEntityException' });
+    return { Role: existingRole() };
+  });
+  iam
+    .on(ListAttachedRolePoliciesCommand)
+    .resolves({ AttachedPolicies: [{ PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' }] });
+  const sfn = mockClient(SFNClient);
+  const sns = mockClient(SNSClient);
+  const store = memoryObjectStore();
+  const metrics: Record<string, number> = {};
+  const sink: MetricsSink = {
+    addMetric: (name, _unit, value) => {
+      metrics[name] = value;
+    },
+    publishStoredMetrics: () => {},
+  };
+  const deps = {
+    config,
+    store,
+    organizations: new OrganizationsClient({}),
+    github: async () => reconcileOctokit(fake),
+    sts: new STSClient({}),
+    // Sequential reads per account keep `current` right: concurrency interleaves only across accounts' awaits.
+    iamFor: () => new IAMClient({}),
+    sns: new SNSClient({}),
+    sfn: new SFNClient({}),
+    metrics: sink,
+    topicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
+    onboardingStateMachineArn: ONBOARDING_ARN,
+  };
+  const restore = () => {
+    for (const m of [organizations, sts, iam, sfn, sns]) m.restore();
+  };
+  return { config, deps, store, sfn, sns, metrics, restore, fake };
+}
+
+async function run(w: ReturnType<typeof world>, mode: 'report' | 'remediate') {
+  const inventory = await makeInventory(w.deps)({
+    input: { mode },
+    execution: { name: 'daily', startTime: '2025-06-01T06:00:12.000Z' },
+  });
+  const check = makeCheck({ ...w.deps, config: { ...w.config, reconcile: { ...w.config.reconcile, concurrency: 1 } } });
+  for (const batch of inventory.batches) await check({ snapshotKey: inventory.snapshotKey, batch });
+  return { inventory, report: await makeReport(w.deps)({ ...inventory }) };
+}
+
+describe('reconcile handlers', () => {
+  it('in report mode reports the drift, notifies and publishes metrics, and starts nothing', async () => {
+    // Prepare
+    const w = world(130, 3);
+    try {
+      // Act
+      const { inventory, report } = await run(w, 'report');
+      // Assess
+      expect(inventory).toMatchObject({
+        snapshotKey: 'runs/daily/snapshot.json',
+        batchCount: 2,
+        accountCount: 130,
+        runId: '202506010600',
+      });
+      expect(report).toMatchObject({
+        mode: 'report',
+        accountsChecked: 130,
+        driftedAccounts: 4,
+        started: 0,
+        deferred: 0,
+      });
+      expect(report.counts).toMatchObject({ 'role-missing': 3, 'account-not-assumable': 1 });
+      expect(w.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      const [publish] = w.sns.commandCalls(PublishCommand);
+      expect(publish?.args[0].input.Message).toContain('200000000001 (workload-0001)');
+      expect(publish?.args[0].input.Message).toMatch(/invited into the organization/);
+      expect(w.metrics).toMatchObject({ DriftedAccounts: 4, 'Drift.role-missing': 3, RemediationsStarted: 0 });
+      expect(w.store.keys()).toEqual([
+        'runs/daily/report.json',
+        'runs/daily/results/0.json',
+        'runs/daily/results/1.json',
+        'runs/daily/snapshot.json',
+      ]);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('in remediate mode starts onboarding executions within the budget and reports the rest as deferred', async () => {
+    // Prepare
+    const w = world(12, 5, 2);
+    try {
+      // Act
+      const { report } = await run(w, 'remediate');
+      // Assess
+      const inputs = w.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+      expect(inputs).toHaveLength(2);
+      for (const input of inputs) {
+        const body = JSON.parse(input.input ?? '{}');
+        expect(input.stateMachineArn).toBe(ONBOARDING_ARN);
+        expect(input.name).toBe(`reconcile-202506010600-${body.accountId}`);
+        expect(body).toEqual({ accountId: body.accountId, trigger: 'reconcile', drift: ['role-missing'] });
+      }
+      // 5 role-missing accounts are remediable; the unassumable one needs a person and takes no budget.
+      expect(report).toMatchObject({ driftedAccounts: 6, started: 2, deferred: 3 });
+      expect(w.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toMatch(/deferred to the next run: 3/);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('treats executions an earlier attempt of the same run started as started, not as failures', async () => {
+    // Prepare
+    const w = world(6, 2, 5);
+    w.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    try {
+      // Act
+      const { report } = await run(w, 'remediate');
+      // Assess
+      expect(report).toMatchObject({ started: 0, alreadyStarted: 2, deferred: 0 });
+    } finally {
+      w.restore();
+    }
+  });
+});
