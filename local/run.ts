@@ -114,7 +114,7 @@ async function onboardNewAccount(env: LocalEnvironment, name: string): Promise<A
 
   const pullRequest = await findPullRequest(env, created.accountId);
   if (!pullRequest) problems.push('no onboarding pull request');
-  const workflowDiff = pullRequest ? workflowChange(env, pullRequest.branch) : [];
+  const workflowDiff = pullRequest ? await workflowChange(env, pullRequest.branch) : [];
   if (pullRequest && workflowDiff.filter((l) => l.startsWith('+') || l.startsWith('-')).length !== 2) {
     problems.push(`the workflow change is not exactly one line:\n${workflowDiff.join('\n')}`);
   }
@@ -137,27 +137,48 @@ async function findPullRequest(env: LocalEnvironment, accountId: string) {
   };
 }
 
-/** The workflow diff of the onboarding branch against the base, from a real `git clone` when git is installed. */
-function workflowChange(env: LocalEnvironment, branch: string): string[] {
+/** The workflow diff of the onboarding branch against the base: from a real `git clone` when the repository is local
+ * and git is installed, else from the two versions read through the API (prefix and suffix trimmed). */
+async function workflowChange(env: LocalEnvironment, branch: string): Promise<string[]> {
   const workflow = env.config.github.workflowPath;
   const base = env.config.github.baseBranch;
   const source = env.github.standIn?.repoDir;
-  if (!source || !hasGit())
-    return [`(no local clone: ${source ? 'git is not installed' : 'remote GitHub endpoint'}; see the pull request)`];
-  const dir = mkdtempSync(join(tmpdir(), 'onboarding-clone-'));
-  try {
-    execFileSync('git', ['clone', '--quiet', '--no-single-branch', source, dir], { stdio: 'pipe' });
-    const diff = execFileSync(
-      'git',
-      ['-C', dir, 'diff', '--unified=0', `origin/${base}`, `origin/${branch}`, '--', workflow],
-      {
-        encoding: 'utf8',
-      },
-    );
-    return diff.split('\n').filter((l) => /^[-+@](?!--|\+\+)/.test(l));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  if (source && hasGit()) {
+    const dir = mkdtempSync(join(tmpdir(), 'onboarding-clone-'));
+    try {
+      execFileSync('git', ['clone', '--quiet', '--no-single-branch', source, dir], { stdio: 'pipe' });
+      const diff = execFileSync(
+        'git',
+        ['-C', dir, 'diff', '--unified=0', `origin/${base}`, `origin/${branch}`, '--', workflow],
+        { encoding: 'utf8' },
+      );
+      return diff.split('\n').filter((l) => /^[-+@](?!--|\+\+)/.test(l));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  const read = async (ref: string) => {
+    const { owner, repo, octokit } = env.github;
+    const { data } = await octokit.repos.getContent({ owner, repo, path: workflow, ref });
+    return Buffer.from((data as { content: string }).content, 'base64')
+      .toString('utf8')
+      .split('\n');
+  };
+  const [before, after] = await Promise.all([read(base), read(branch)]);
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (
+    end < before.length - start &&
+    end < after.length - start &&
+    before[before.length - 1 - end] === after[after.length - 1 - end]
+  )
+    end++;
+  return [
+    `@@ line ${start + 1} (read through the API) @@`,
+    ...before.slice(start, before.length - end).map((l) => `-${l}`),
+    ...after.slice(start, after.length - end).map((l) => `+${l}`),
+  ];
 }
 
 function hasGit(): boolean {
