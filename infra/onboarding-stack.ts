@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../functions/lib/config';
 import { OnboardingWorkflow } from './constructs/onboarding-workflow';
+import { ReconcileWorkflow } from './constructs/reconcile-workflow';
 
 export interface OnboardingStackProps extends StackProps {
   readonly config: OnboardingConfig;
@@ -12,6 +13,7 @@ export interface OnboardingStackProps extends StackProps {
 /** Deploys into the management account (us-east-1, where Organizations events arrive). Composes only. */
 export class OnboardingStack extends Stack {
   readonly onboarding: OnboardingWorkflow;
+  readonly reconcile: ReconcileWorkflow;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
     super(scope, id, props);
@@ -24,5 +26,15 @@ export class OnboardingStack extends Stack {
       value: this.onboarding.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'FailureTopicArn', { value: this.onboarding.failureTopic.topicArn });
+    this.reconcile = new ReconcileWorkflow(this, 'Reconcile', {
+      config: props.config,
+      functionsDir: props.functionsDir,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      topic: this.onboarding.failureTopic,
+    });
+    new CfnOutput(this, 'ReconcileStateMachineArn', {
+      description: 'Start a sweep by hand with {"mode": "report"} or {"mode": "remediate"}',
+      value: this.reconcile.stateMachine.stateMachineArn,
+    });
   }
 }

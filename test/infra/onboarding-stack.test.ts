@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { type CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 import { parseConfig } from '../../functions/lib/config';
 import { ConfigError } from '../../functions/lib/errors';
 import { definitionPlaceholders, ONBOARD_ACCOUNT_ASL } from '../support/asl';
@@ -27,6 +28,18 @@ function roleStatements(template: Template, stack: Stack, role: IRole | undefine
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify(ref)))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** The template resources of one type that a construct (e.g. the onboarding workflow) defines, by logical id. */
+function resourcesIn(template: Template, scope: IConstruct, type: string): ReturnType<Template['findResources']> {
+  const stack = Stack.of(scope);
+  const ids = new Set(
+    scope.node
+      .findAll()
+      .filter((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === type)
+      .map((c) => stack.resolve(c.logicalId) as string),
+  );
+  return Object.fromEntries(Object.entries(template.findResources(type)).filter(([id]) => ids.has(id)));
 }
 
 /** Renders `Fn::Join` the way CloudFormation would, with a made-up account id. */
@@ -61,7 +74,7 @@ describe('onboarding stack', () => {
     ] as const;
 
     // Act
-    const functions = template.findResources('AWS::Lambda::Function');
+    const functions = resourcesIn(template, onboarding, 'AWS::Lambda::Function');
 
     // Assess
     expect(Object.keys(functions)).toHaveLength(3);
@@ -93,8 +106,8 @@ describe('onboarding stack', () => {
       parseConfig(JSON.parse(renderJoin(fn.Properties.Environment.Variables.ONBOARDING_CONFIG, '999999999999'))),
     );
 
-    // Assess
-    expect(configs).toHaveLength(3);
+    // Assess: the onboarding workflow's three functions and the reconcile workflow's three.
+    expect(configs).toHaveLength(6);
     for (const config of configs) {
       expect(config).toEqual({ ...synth.config, managementAccountId: '999999999999' });
     }
@@ -104,8 +117,9 @@ describe('onboarding stack', () => {
     // Act
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
 
-    // Assess
-    expect(logGroups).toHaveLength(4);
+    // Assess: per workflow, one per function (3) and one for its state machine: 4 for onboarding, 4 for reconcile.
+    expect(logGroups).toHaveLength(8);
+    expect(Object.keys(resourcesIn(template, onboarding, 'AWS::Logs::LogGroup'))).toHaveLength(4);
     for (const logGroup of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
     }
@@ -113,7 +127,7 @@ describe('onboarding stack', () => {
 
   it('deploys the ASL file as a Standard state machine that logs everything and traces', () => {
     // Act
-    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const machines = Object.values(resourcesIn(template, onboarding, 'AWS::StepFunctions::StateMachine'));
 
     // Assess
     expect(machines).toHaveLength(1);
@@ -228,11 +242,16 @@ describe('onboarding stack', () => {
     expect(assume[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } });
   });
 
-  it('lets only open-pull-request read the GitHub secret, and only that secret', () => {
+  it('lets only open-pull-request (and reconcile-inventory) read the GitHub secret, and only that secret', () => {
     // Act
     const readers = [onboarding.resolveAccount, onboarding.ensureCicdRole, onboarding.openPullRequest].map((fn) =>
       roleStatements(template, stack, fn.role).filter((s) =>
         asList(s.Action).includes('secretsmanager:GetSecretValue'),
+      ),
+    );
+    const policiesReadingSecrets = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        asList(s.Action).some((a) => a.startsWith('secretsmanager:')),
       ),
     );
 
@@ -242,6 +261,14 @@ describe('onboarding stack', () => {
     expect(readers[2]?.map((s) => s.Resource)).toEqual([
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:github-token-AbCdEf',
     ]);
+    // In the whole stack, only these two roles: reconcile-inventory reads the Terraform repo too.
+    const roleRef = (fn: typeof onboarding.openPullRequest) => [
+      { Ref: stack.getLogicalId(fn.role?.node.defaultChild as CfnElement) },
+    ];
+    expect(policiesReadingSecrets.map((p) => p.Properties.Roles)).toEqual(
+      expect.arrayContaining([roleRef(onboarding.openPullRequest), roleRef(stack.reconcile.inventory)]),
+    );
+    expect(policiesReadingSecrets).toHaveLength(2);
   });
 
   it('grants a secret given by partial ARN with the 6-character suffix wildcard Secrets Manager adds', () => {
