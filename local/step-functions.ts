@@ -155,6 +155,13 @@ export async function runOnboarding(
     context: { Execution: { Id: executionId, Name: executionName } },
   });
 
+  return { ...(await observe(execution)), notifications };
+}
+
+/** Waits for an execution, recording the states entered and the retries per state from its event log. */
+async function observe(
+  execution: ReturnType<StateMachine['run']>,
+): Promise<{ outcome: ExecutionOutcome; states: string[]; retries: Record<string, number> }> {
   const states: string[] = [];
   const retries: Record<string, number> = {};
   const collecting = (async () => {
@@ -163,7 +170,6 @@ export async function runOnboarding(
       if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
     }
   })();
-
   let outcome: ExecutionOutcome;
   try {
     outcome = { status: 'SUCCEEDED', output: (await execution.result) as Json };
@@ -173,7 +179,7 @@ export async function runOnboarding(
     outcome = { status: 'FAILED', error: failure.name, cause: failure.message };
   }
   await collecting;
-  return { outcome, notifications, states, retries };
+  return { outcome, states, retries };
 }
 
 // ---- any state machine -------------------------------------------------------------------------------------------
@@ -240,22 +246,5 @@ export async function runStateMachine(
       },
     },
   });
-  const states: string[] = [];
-  const retries: Record<string, number> = {};
-  const collecting = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') states.push(event.state.name);
-      if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
-    }
-  })();
-  let outcome: ExecutionOutcome;
-  try {
-    outcome = { status: 'SUCCEEDED', output: (await execution.result) as Json };
-  } catch (error) {
-    if (!(error instanceof ExecutionError)) throw error;
-    const failure = error.cause as Error;
-    outcome = { status: 'FAILED', error: failure.name, cause: failure.message };
-  }
-  await collecting;
-  return { outcome, states, retries };
+  return observe(execution);
 }

@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path';
 
 const lines = (...text: string[]): string => `${text.join('\n')}\n`;
 
-export const SEED_MATRIX_LINE =
-  "      matrix: { dir: ['aws-accounts/tooling', 'aws-accounts/workload-prod-01'] }               # Replace, declare folder(s) to traverse";
+import { SEED_MATRIX_LINE } from '../../local/seed-repo';
+
+export { SEED_MATRIX_LINE };
 
 /** The seed article's workflow, whole, with the parts its web page lost filled in. */
 export const SEED_WORKFLOW = lines(
