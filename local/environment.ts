@@ -570,8 +570,12 @@ async function synthesizedRules(config: OnboardingConfig): Promise<EventRule[]> 
 }
 
 function placeholderFunctions(): string {
+  // Only the rules are read from this synth: a stand-in bundle per function (every functions/<name>/handler.ts).
   const dir = mkdtempSync(join(tmpdir(), 'onboarding-functions-'));
-  for (const name of FUNCTIONS) {
+  const names = readdirSync(join(ROOT, 'functions')).filter((name) =>
+    existsSync(join(ROOT, 'functions', name, 'handler.ts')),
+  );
+  for (const name of names) {
     mkdirSync(join(dir, name));
     writeFileSync(join(dir, name, 'index.mjs'), 'export const handler = async () => ({});\n');
   }
