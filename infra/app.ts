@@ -14,8 +14,9 @@ const functionsDir = join(root, 'dist', 'functions');
 const app = new App();
 const config = loadConfig(app.node);
 
-// Synth deploys the bundles as they are; build them when they are missing (e.g. a fresh clone).
-if (!existsSync(functionsDir)) {
+// Every synth (and so every deploy) bundles the current sources, so a stale dist/ is never deployed.
+// `-c skipBuild=true` deploys dist/ as it is (e.g. bundles built and checked by an earlier CI step).
+if (app.node.tryGetContext('skipBuild') !== 'true' || !existsSync(functionsDir)) {
   const build: { buildFunctions(options?: { quiet?: boolean }): Promise<string[]> } = await import(
     pathToFileURL(join(root, 'esbuild.config.mjs')).href
   );
