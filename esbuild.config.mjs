@@ -1,8 +1,11 @@
 // Bundles each Lambda handler (functions/<name>/handler.ts) into dist/functions/<name>/index.mjs.
 // ESM, minified, with source maps; keepNames so error classes keep the names the state machine matches.
+// The Terraform templates are embedded from templates/, or from the folder named by ONBOARDING_TEMPLATES_DIR
+// (read here only, at build time): see templates/README.md.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { readTemplatesDir, templatesDir, templatesPlugin } from './local/templates-module.mjs';
 
 const root = new URL('.', import.meta.url).pathname;
 const functionsDir = join(root, 'functions');
@@ -23,7 +26,10 @@ export async function functionNames() {
   return names.sort();
 }
 
-export async function buildFunctions({ quiet = false } = {}) {
+export async function buildFunctions({ quiet = false, templates = templatesDir() } = {}) {
+  // Read once up front, so a missing or empty templates folder fails the build before anything is removed.
+  const templateNames = Object.keys(readTemplatesDir(templates));
+  if (!quiet) console.log(`embedding Terraform templates from ${templates}: ${templateNames.join(', ')}`);
   await rm(outRoot, { recursive: true, force: true });
   const names = await functionNames();
   await Promise.all(
@@ -43,6 +49,7 @@ export async function buildFunctions({ quiet = false } = {}) {
         keepNames: true,
         legalComments: 'none',
         logLevel: quiet ? 'warning' : 'info',
+        plugins: [templatesPlugin(templates)],
         // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
         banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       });

@@ -24,6 +24,7 @@ import {
   ListAccountsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -34,12 +35,25 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Octokit } from '@octokit/rest';
 import { type OnboardingConfig, type OnboardingConfigInput, parseConfig } from '../functions/lib/config';
+import type { DriftSummary } from '../functions/lib/drift';
+import { s3ObjectStore } from '../functions/lib/object-store';
+import type { RemediationOutcome } from '../functions/lib/reconcile';
 import { decodePolicyDocument } from '../functions/lib/trust-policy';
+import type { ReportResult } from '../functions/reconcile-report/handler';
 import { type AwsStandIn, type AwsStandInOptions, startAwsStandIn } from './aws/server';
+import { stepFunctions } from './aws/states';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type GitHubStandIn, startGitHubStandIn } from './github/server';
 import { seedRepoFiles } from './seed-repo';
-import { type ExecutionReport, type Json, runOnboarding, type StepHandler } from './step-functions';
+import {
+  type ExecutionReport,
+  type Json,
+  lambdaInvoke,
+  ONBOARD_ACCOUNT_ASL,
+  runOnboarding,
+  runStateMachine,
+  type StepHandler,
+} from './step-functions';
 
 export const LOCAL_REGION = 'us-east-1';
 const FUNCTIONS = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const;
@@ -105,6 +119,8 @@ export interface LocalEnvironment {
   env: Record<string, string>;
   /** Starts one execution with this input, as StartExecution does. */
   startExecution(input: unknown, name?: string): Promise<ExecutionReport>;
+  /** The onboarding state machine in the embedded stand-in's Step Functions (StartExecution runs `startExecution`). */
+  onboardingStateMachineArn: string;
   /** Delivers an event as EventBridge would: the first matching rule starts an execution with the event as input. */
   deliver(event: Record<string, unknown>): Promise<Delivery>;
   /** Calls CreateAccount and waits for the request to finish; returns the account id and the events it caused. */
@@ -113,7 +129,39 @@ export interface LocalEnvironment {
     options?: { email?: string },
   ): Promise<{ requestId: string; accountId: string; events: Record<string, unknown>[] }>;
   readRole(accountId: string): Promise<RoleView | undefined>;
+  /**
+   * Runs the reconcile state machine (state-machines/reconcile.asl.json) with the reconcile functions, as the
+   * schedule would with `{"mode": mode}`; returns once the run and the onboarding executions it started have ended.
+   */
+  runReconcile(mode: 'report' | 'remediate', options?: ReconcileRunOptions): Promise<ReconcileRun>;
   stop(): Promise<void>;
+}
+
+export interface ReconcileRunOptions {
+  /** Default `reconcile-<n>-<random>`. */
+  executionName?: string;
+  /** `$$.Execution.StartTime` (the run id is its minute); default now. */
+  startTime?: string;
+}
+
+/** report.json of a run, as the report step writes it. */
+export interface ReconcileReportFile {
+  runId: string;
+  mode: 'report' | 'remediate';
+  summary: DriftSummary;
+  remediation: RemediationOutcome;
+}
+
+export interface ReconcileRun {
+  outcome: ExecutionReport['outcome'];
+  /** State names in the order they were entered (one `CheckBatch` per batch). */
+  states: string[];
+  retries: Record<string, number>;
+  /** The report step's result; undefined when the run failed. */
+  result?: ReportResult;
+  report?: ReconcileReportFile;
+  /** The onboarding executions this run started through StartExecution, all ended. */
+  executions: Array<{ name: string; input: unknown; status: string; output?: unknown; error?: string }>;
 }
 
 const randomSuffix = () => Math.random().toString(36).slice(2, 8);
@@ -187,6 +235,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // The SDK inside the functions retries quickly; the state machine owns the long retries.
       AWS_MAX_ATTEMPTS: '3',
+      RECONCILE_BUCKET: await ensureBucket(
+        clientConfig,
+        `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`,
+      ),
+      RECONCILE_TOPIC_ARN: bootstrap.topicArn,
     };
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;
@@ -213,6 +266,74 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         },
         { executionName: name ?? `local-${++executions}-${randomSuffix()}` },
       );
+
+    const onboardingStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:onboard-account`;
+    if (awsStandIn) {
+      stepFunctions(awsStandIn.state).register(
+        onboardingStateMachineArn,
+        (input, name) => startExecution(input, name),
+        {
+          definitionFile: ONBOARD_ACCOUNT_ASL,
+        },
+      );
+    }
+
+    env.ONBOARDING_STATE_MACHINE_ARN = onboardingStateMachineArn;
+    process.env.ONBOARDING_STATE_MACHINE_ARN = onboardingStateMachineArn;
+    let reconcileHandlers: Promise<Record<ReconcileFunction, StepHandler>> | undefined;
+    let reconcileRuns = 0;
+    const runReconcile = async (
+      mode: 'report' | 'remediate',
+      opts: ReconcileRunOptions = {},
+    ): Promise<ReconcileRun> => {
+      reconcileHandlers ??= loadReconcileHandlers(options.handlers ?? 'source');
+      const fns = await reconcileHandlers;
+      const sfn = awsStandIn && stepFunctions(awsStandIn.state);
+      const startedBefore = sfn?.executions().length ?? 0;
+      const run = await runStateMachine(
+        RECONCILE_ASL,
+        {
+          InventoryFunctionArn: lambdaArn('reconcile-inventory'),
+          CheckFunctionArn: lambdaArn('reconcile-check'),
+          ReportFunctionArn: lambdaArn('reconcile-report'),
+          TopicArn: topicArn,
+        },
+        {
+          Inventory: lambdaInvoke(fns['reconcile-inventory']),
+          CheckBatch: lambdaInvoke(fns['reconcile-check']),
+          Report: lambdaInvoke(fns['reconcile-report']),
+          NotifyFailure: async (params) => {
+            const { PublishCommand } = await import('@aws-sdk/client-sns');
+            const message = params as { TopicArn: string; Subject: string; Message: string };
+            const published = await sns.send(
+              new PublishCommand({ TopicArn: message.TopicArn, Subject: message.Subject, Message: message.Message }),
+            );
+            return { MessageId: published.MessageId ?? '' };
+          },
+        },
+        { mode },
+        {
+          executionName: opts.executionName ?? `reconcile-${++reconcileRuns}-${randomSuffix()}`,
+          startTime: opts.startTime,
+        },
+      );
+      await sfn?.settle();
+      const executions = (sfn?.executions() ?? []).slice(startedBefore).map((e) => ({
+        name: e.name,
+        input: JSON.parse(e.input) as unknown,
+        status: e.status,
+        ...(e.output === undefined ? {} : { output: JSON.parse(e.output) as unknown }),
+        ...(e.error === undefined ? {} : { error: e.error }),
+      }));
+      if (run.outcome.status !== 'SUCCEEDED') return { ...run, executions };
+      const result = run.outcome.output as unknown as ReportResult;
+      const store = s3ObjectStore({
+        client: new S3Client({ ...clientConfig, forcePathStyle: true }),
+        bucket: env.RECONCILE_BUCKET as string,
+      });
+      const report = await store.getJson<ReconcileReportFile>(result.reportKey);
+      return { ...run, result, report, executions };
+    };
 
     const deliver = async (event: Record<string, unknown>): Promise<Delivery> => {
       const rule = rules.find((r) => matchesEventPattern(event, r.pattern));
@@ -286,9 +407,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       rules,
       env,
       startExecution,
+      onboardingStateMachineArn,
       deliver,
       createAccount,
       readRole,
+      runReconcile,
       stop: async () => {
         for (const stop of stops.reverse()) await stop();
       },
@@ -543,7 +666,7 @@ export async function ensureBundles(): Promise<'built' | 'fresh'> {
   const marker = join(ROOT, 'dist', 'functions', FUNCTIONS[0], 'index.mjs');
   const fresh =
     FUNCTIONS.every((name) => existsSync(join(ROOT, 'dist', 'functions', name, 'index.mjs'))) &&
-    statSync(marker).mtimeMs >= newest(join(ROOT, 'functions'));
+    statSync(marker).mtimeMs >= Math.max(newest(join(ROOT, 'functions')), newest(join(ROOT, 'templates')));
   if (fresh) return 'fresh';
   const build = (await import(pathToFileURL(join(ROOT, 'esbuild.config.mjs')).href)) as {
     buildFunctions(options?: { quiet?: boolean }): Promise<string[]>;
@@ -580,4 +703,54 @@ function placeholderFunctions(): string {
     writeFileSync(join(dir, name, 'index.mjs'), 'export const handler = async () => ({});\n');
   }
   return dir;
+}
+
+// ---- reconcile ---------------------------------------------------------------------------------------------------
+
+const RECONCILE_ASL = 'state-machines/reconcile.asl.json';
+const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-report'] as const;
+type ReconcileFunction = (typeof RECONCILE_FUNCTIONS)[number];
+
+const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`;
+
+/** The reconcile run files' bucket, created through the S3 API when missing; returns its name. */
+async function ensureBucket(clientConfig: ClientConfig, bucket: string): Promise<string> {
+  try {
+    await new S3Client({ ...clientConfig, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
+  return bucket;
+}
+
+/** The reconcile handlers, built bundles or TypeScript sources (loaded on the first run, after the env is set). */
+async function loadReconcileHandlers(kind: 'bundles' | 'source'): Promise<Record<ReconcileFunction, StepHandler>> {
+  const entries = await Promise.all(
+    RECONCILE_FUNCTIONS.map(async (name) => {
+      if (kind === 'bundles') {
+        const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
+          handler: LambdaHandler;
+        };
+        return [name, (event: unknown) => mod.handler(event, lambdaContext(name))] as const;
+      }
+      const mod = (await importReconcileSource(name)) as {
+        makeHandler: (deps: unknown) => LambdaHandler;
+        defaultDeps: () => unknown;
+      };
+      const handler = mod.makeHandler(mod.defaultDeps());
+      return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<ReconcileFunction, StepHandler>;
+}
+
+function importReconcileSource(name: ReconcileFunction): Promise<unknown> {
+  switch (name) {
+    case 'reconcile-inventory':
+      return import('../functions/reconcile-inventory/handler');
+    case 'reconcile-check':
+      return import('../functions/reconcile-check/handler');
+    case 'reconcile-report':
+      return import('../functions/reconcile-report/handler');
+  }
 }

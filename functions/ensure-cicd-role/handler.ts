@@ -3,12 +3,14 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { ensureCicdRole } from '../lib/cicd-role';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
-import { logger } from '../lib/logger';
+import { logger, startInvocation } from '../lib/logger';
 import { type AwsCredentialIdentity, assumeMemberAccount } from '../lib/member-account';
 import type { AccountContext, RoleResult } from '../lib/types';
 
 export interface EnsureCicdRoleEvent {
   account: AccountContext;
+  /** Step Functions execution ARN, for the logs. */
+  executionId?: string;
 }
 
 export interface EnsureCicdRoleDeps {
@@ -27,7 +29,8 @@ const partitionOf = (region = ''): string =>
 export function makeHandler(
   deps: EnsureCicdRoleDeps,
 ): (event: EnsureCicdRoleEvent, context?: unknown) => Promise<RoleResult> {
-  return async (event) => {
+  return async (event, context) => {
+    startInvocation(context, event?.executionId);
     const accountId: unknown = event?.account?.accountId;
     if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) {
       throw new InvalidInput(

@@ -12,7 +12,7 @@ import {
   tfvarsAccountId,
 } from './onboarding-change';
 import { accountFolder, collisionSlug } from './slug';
-import type { AccountContext, PullRequestResult, RoleResult } from './types';
+import type { AccountContext, PullRequestOutcome, PullRequestResult, RoleResult } from './types';
 
 export interface OnboardingPullRequestInput {
   account: AccountContext;
@@ -114,6 +114,62 @@ export async function ensureOnboardingPullRequest(
   await decoratePullRequest(octokit, config, created.number);
   logger.info('Opened onboarding pull request', { number: created.number, branch, files });
   return { outcome: 'opened', branch, number: created.number, url: created.html_url, files };
+}
+
+export interface OnboardingPullRequestPreview {
+  branch: string;
+  /** What `ensureOnboardingPullRequest` would report now: `opened` and `updated` mean it would write. */
+  outcome: PullRequestOutcome;
+  plan: OnboardingChange;
+  /** The workflow file on the base branch, to diff against `plan.workflowText`. */
+  baseWorkflowText: string;
+  /** The pull requests of the onboarding branch, newest first. */
+  pulls: Array<{ number: number; state: string; url: string; merged: boolean }>;
+}
+
+/**
+ * Read-only: what `ensureOnboardingPullRequest` would commit and report for the account against the current base,
+ * without writing anything (the same reads: the base ref, its tree, the workflow and tfvars blobs, the branch's PRs).
+ */
+export async function previewOnboardingPullRequest(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  input: OnboardingPullRequestInput,
+): Promise<OnboardingPullRequestPreview> {
+  const { account } = input;
+  const branch = onboardingBranch(config, account.accountId);
+  const base = await readBase(octokit, config, account);
+  const plan = planOnboardingChange({
+    account,
+    role: input.role,
+    config,
+    baseTree: base.tree,
+    workflowText: base.workflowText,
+    existingFolderAccountId: base.existingFolderAccountId,
+    drift: input.drift,
+    executionUrl: input.executionUrl,
+  });
+  const pulls = await listBranchPulls(octokit, config, branch);
+  const open = pulls.find((p) => p.state === 'open');
+  const lastClosed = pulls.find((p) => p.state !== 'open');
+  const regenerate = input.force || input.drift.includes('pr-stale');
+  const outcome: PullRequestOutcome =
+    plan.kind === 'already-onboarded'
+      ? 'already-onboarded'
+      : open && !regenerate && parseOnboardingMarker(open.body)?.hash === plan.contentHash
+        ? 'unchanged'
+        : !open && lastClosed && !lastClosed.merged_at && !input.force
+          ? 'declined'
+          : open
+            ? 'updated'
+            : 'opened';
+  return {
+    branch,
+    outcome,
+    plan,
+    baseWorkflowText: base.workflowText,
+    pulls: pulls.map((p) => ({ number: p.number, state: p.state, url: p.html_url, merged: Boolean(p.merged_at) })),
+  };
 }
 
 interface BaseState {

@@ -1,5 +1,5 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: HCL interpolation written literally in the Terraform templates
 import { TemplateError } from './errors';
+import { TEMPLATE_FILES } from './templates.generated';
 
 /**
  * Template syntax for the Terraform files of an account folder, chosen so it never clashes with HCL's own
@@ -67,103 +67,8 @@ export function renderTemplate(fileName: string, template: string, vars: Templat
   });
 }
 
-export type DefaultTemplateName = 'backend.tf' | 'provider.tf' | 'variables.tf' | 'terraform.tfvars' | 'main.tf';
-
-const lines = (...text: string[]): string => `${text.join('\n')}\n`;
-
 /**
- * The seed article's account folder with its defects fixed: the account id is a validated string, the state
- * key is per folder, locking is S3-native and/or DynamoDB as configured, and no placeholder values remain.
- * Variables are documented at `templateVariables` in terraform.ts.
+ * The default templates, one file each in the top-level templates/ folder (documented in templates/README.md).
+ * The build embeds that folder, or the one named by ONBOARDING_TEMPLATES_DIR, in place of the generated module.
  */
-export const DEFAULT_TEMPLATES: Readonly<Record<DefaultTemplateName, string>> = {
-  'backend.tf': lines(
-    'terraform {',
-    '  backend "s3" {',
-    '    bucket  = "{{ state_bucket }}"',
-    '    key     = "{{ state_key }}"',
-    '    region  = "{{ region }}"',
-    '    encrypt = true',
-    '    acl     = "bucket-owner-full-control"',
-    '{{#use_lockfile}}',
-    '',
-    '    # S3 native state locking (Terraform >= 1.10).',
-    '    use_lockfile = true',
-    '{{/use_lockfile}}',
-    '{{#lock_table}}',
-    '',
-    '    # DynamoDB state locking.',
-    '    dynamodb_table = "{{ lock_table }}"',
-    '{{/lock_table}}',
-    '',
-    '    # The state lives in the tooling account; the pipeline reaches it with the GitHub OIDC token.',
-    '    assume_role_with_web_identity = {',
-    '      role_arn                = "{{ pipeline_role_arn }}"',
-    '      web_identity_token_file = "/tmp/web_identity_token_file"',
-    '      session_name            = "{{ session_name }}"',
-    '    }',
-    '  }',
-    '}',
-  ),
-  'provider.tf': lines(
-    '# Base credentials come from the pipeline role (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in the workflow);',
-    '# the provider then assumes the cicd role of this account.',
-    'provider "aws" {',
-    '  region = var.aws_region',
-    '',
-    '  assume_role {',
-    '    role_arn     = "arn:aws:iam::${var.aws_account_id}:role/${var.cicd_role_name}"',
-    '    session_name = "{{ session_name }}"',
-    '{{#external_id}}',
-    '    external_id  = "{{ external_id }}"',
-    '{{/external_id}}',
-    '  }',
-    '}',
-  ),
-  'variables.tf': lines(
-    'variable "aws_region" {',
-    '  description = "Region of the AWS provider."',
-    '  type        = string',
-    '  default     = "{{ region }}"',
-    '}',
-    '',
-    'variable "aws_account_id" {',
-    '  description = "The AWS account this folder deploys to: 12 digits, quoted so that leading zeros survive."',
-    '  type        = string',
-    '',
-    '  validation {',
-    '    condition     = can(regex("^[0-9]{12}$", var.aws_account_id))',
-    '    error_message = "The aws_account_id must be a quoted 12-digit AWS account id, e.g. \\"012345678901\\"."',
-    '  }',
-    '}',
-    '',
-    'variable "cicd_role_name" {',
-    '  description = "Role in the account that the pipeline role assumes."',
-    '  type        = string',
-    '  default     = "{{ cicd_role_name }}"',
-    '}',
-  ),
-  'terraform.tfvars': lines(
-    'aws_region     = "{{ region }}"',
-    'aws_account_id = "{{ account_id }}"',
-    'cicd_role_name = "{{ cicd_role_name }}"',
-  ),
-  'main.tf': lines(
-    'terraform {',
-    '  required_version = ">= {{ terraform_version }}"',
-    '',
-    '  required_providers {',
-    '    aws = {',
-    '      source  = "hashicorp/aws"',
-    '      version = ">= 5.0"',
-    '    }',
-    '  }',
-    '}',
-    '',
-    'locals {',
-    '  account_name = "{{ account_name }}"',
-    '}',
-    '',
-    '# Resources of this account go below.',
-  ),
-};
+export const DEFAULT_TEMPLATES: Readonly<Record<string, string>> = TEMPLATE_FILES;

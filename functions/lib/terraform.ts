@@ -4,26 +4,8 @@ import { DEFAULT_TEMPLATES, renderTemplate, type TemplateVariables } from './tem
 import type { AccountContext } from './types';
 
 /**
- * Variables a template can use (each value is escaped for an HCL double-quoted string):
- *
- * | variable            | value                                                             |
- * | ------------------- | ----------------------------------------------------------------- |
- * | account_id          | 12-digit account id, leading zeros kept                           |
- * | account_name        | account name as in Organizations                                  |
- * | account_email       | account root email                                                |
- * | slug                | folder slug, `[a-z0-9-]`                                          |
- * | folder              | repo folder, `<accountsDir>/<slug>`                               |
- * | region              | `terraform.region`                                                |
- * | state_bucket        | `terraform.stateBucket`                                           |
- * | state_key           | `<terraform.stateKeyPrefix><folder>/terraform.tfstate`            |
- * | use_lockfile        | `terraform.useLockfile` (boolean, for `{{#use_lockfile}}`)        |
- * | lock_table          | `terraform.lockTable` or empty                                    |
- * | cicd_role_name      | `cicdRoleName`                                                    |
- * | pipeline_role_arn   | ARN of the pipeline role in the tooling account                   |
- * | tooling_account_id  | `toolingAccountId`                                                |
- * | external_id         | `externalId` or empty                                             |
- * | terraform_version   | `terraform.terraformVersion`                                      |
- * | session_name        | `tf-<slug>`, the STS session name                                 |
+ * Variables a template can use, each escaped for an HCL double-quoted string. templates/README.md documents them
+ * for template authors (a test keeps its table and this function in step).
  */
 export function templateVariables(account: AccountContext, config: OnboardingConfig): TemplateVariables {
   if (!/^\d{12}$/.test(account.accountId)) {

@@ -3,7 +3,8 @@ import type { Octokit } from '@octokit/rest';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { GitHubAuthFailed, InvalidInput } from '../lib/errors';
 import { createGitHubClient, forgetGitHubCredentials } from '../lib/github-client';
-import { logger } from '../lib/logger';
+import { logger, startInvocation } from '../lib/logger';
+import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
 import { ensureOnboardingPullRequest } from '../lib/pull-request';
 import type { AccountContext, PullRequestResult, RoleResult, Trigger } from '../lib/types';
 
@@ -21,7 +22,17 @@ export interface OpenPullRequestDeps {
   config: OnboardingConfig;
   /** Builds the GitHub client; called lazily, once per container (again only after GitHub refused the credentials). */
   github: () => Promise<Octokit>;
+  /** Counts onboarded accounts; none in tests that do not pass it. */
+  metrics?: MetricsSink;
 }
+
+/** Outcomes that leave the account onboarded (or on its way, with a pull request to merge). */
+const ONBOARDED: ReadonlySet<PullRequestResult['outcome']> = new Set([
+  'opened',
+  'updated',
+  'unchanged',
+  'already-onboarded',
+]);
 
 /** Console link of an execution ARN (`arn:aws:states:<region>:<account>:execution:…`). */
 const executionUrl = (arn?: string): string | undefined => {
@@ -34,7 +45,8 @@ export function makeHandler(
   deps: OpenPullRequestDeps,
 ): (event: OpenPullRequestEvent, context?: unknown) => Promise<PullRequestResult> {
   let client: Promise<Octokit> | undefined;
-  return async (event) => {
+  return async (event, context) => {
+    startInvocation(context, event?.executionId);
     const account = event?.account;
     if (!account || typeof account.accountId !== 'string' || !/^\d{12}$/.test(account.accountId) || !account.folder) {
       throw new InvalidInput(
@@ -56,6 +68,13 @@ export function makeHandler(
         executionUrl: executionUrl(event.executionId),
       });
       logger.info('Onboarding pull request converged', { ...result, trigger: event.trigger });
+      if (ONBOARDED.has(result.outcome)) {
+        countOnce(deps.metrics, ONBOARDING_METRIC.onboarded, {
+          accountId: account.accountId,
+          executionId: event.executionId,
+          outcome: result.outcome,
+        });
+      }
       return result;
     } catch (err) {
       // A rotated token or reinstalled app: read the secret again on the next attempt.
@@ -71,7 +90,7 @@ export function makeHandler(
 export const defaultDeps = (): OpenPullRequestDeps => {
   const config = configFromEnv();
   const secrets = new SecretsManagerClient({});
-  return { config, github: () => createGitHubClient(config, secrets) };
+  return { config, github: () => createGitHubClient(config, secrets), metrics: onboardingMetrics() };
 };
 
 let cached: ReturnType<typeof makeHandler> | undefined;

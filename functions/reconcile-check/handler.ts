@@ -87,7 +87,7 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
 const partitionOf = (region = ''): string =>
   region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
-const defaultDeps = (): CheckDeps => ({
+export const defaultDeps = (): CheckDeps => ({
   config: configFromEnv(),
   organizations: new OrganizationsClient({ region: 'us-east-1' }),
   sts: new STSClient({}),

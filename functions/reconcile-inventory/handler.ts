@@ -86,7 +86,7 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
   };
 }
 
-const defaultDeps = (): InventoryDeps => {
+export const defaultDeps = (): InventoryDeps => {
   const config = configFromEnv();
   const secrets = new SecretsManagerClient({});
   return {

@@ -164,7 +164,7 @@ function notification(summary: DriftSummary, mode: ReconcileMode, r: Remediation
   return lines.join('\n').slice(0, 200_000);
 }
 
-const defaultDeps = (): ReportDeps => {
+export const defaultDeps = (): ReportDeps => {
   const required = (name: string): string => {
     const value = process.env[name];
     if (!value) throw new ConfigError(`${name} is not set: the reconcile-report function needs it`);

@@ -1,23 +1,25 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { type ExecutionInput, parseExecutionInput } from '../lib/execution-input';
-import { logger } from '../lib/logger';
+import { type LambdaContext, logger, startInvocation } from '../lib/logger';
+import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
 import { readAccount, resolveAccountId } from '../lib/organization';
 import { skipReason } from '../lib/skip-rules';
 import { accountFolder, accountSlug } from '../lib/slug';
 import type { ResolveResult, Trigger } from '../lib/types';
 
-type LambdaContext = Parameters<typeof logger.addContext>[0];
-
 export interface ResolveAccountDeps {
   config: OnboardingConfig;
   /** Organizations in the management account; its API lives in us-east-1. */
   organizations: OrganizationsClient;
+  /** Counts skipped accounts; none in tests that do not pass it. */
+  metrics?: MetricsSink;
 }
 
-/** The state machine passes the execution input untouched. */
+/** The state machine passes the execution input untouched, and its execution id for the logs. */
 export interface ResolveAccountEvent {
   input: unknown;
+  executionId?: string;
 }
 
 const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
@@ -30,8 +32,7 @@ const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
 
 export function makeHandler(deps: ResolveAccountDeps) {
   return async (event: ResolveAccountEvent, context?: LambdaContext): Promise<ResolveResult> => {
-    logger.removePersistentKeys(['accountId']);
-    if (context) logger.addContext(context);
+    startInvocation(context, event?.executionId);
     const input = parseExecutionInput(event?.input);
     const resolved = await resolveAccountId(deps.organizations, input);
     if (typeof resolved !== 'string') {
@@ -45,6 +46,10 @@ export function makeHandler(deps: ResolveAccountDeps) {
     const reason = skipReason(account, deps.config, { force });
     if (reason) {
       logger.info('Account skipped', { reason });
+      countOnce(deps.metrics, ONBOARDING_METRIC.skipped, {
+        accountId: account.accountId,
+        executionId: event.executionId,
+      });
       return { decision: 'skip', accountId: account.accountId, reason };
     }
     const slug = accountSlug(account.name, account.accountId);
@@ -58,7 +63,11 @@ export function makeHandler(deps: ResolveAccountDeps) {
 // Created once per container; Organizations is a global service served from us-east-1.
 const organizations = new OrganizationsClient({ region: 'us-east-1' });
 
-export const defaultDeps = (): ResolveAccountDeps => ({ config: configFromEnv(), organizations });
+export const defaultDeps = (): ResolveAccountDeps => ({
+  config: configFromEnv(),
+  organizations,
+  metrics: onboardingMetrics(),
+});
 
 let cached: ReturnType<typeof makeHandler> | undefined;
 

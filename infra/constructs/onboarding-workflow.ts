@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import {
   Aws,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cloudwatchActions,
   Duration,
   aws_events as events,
   aws_iam as iam,
@@ -17,8 +19,9 @@ import {
   aws_events_targets as targets,
   Validations,
 } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
+import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
 
 export interface OnboardingWorkflowProps {
   /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
@@ -40,12 +43,38 @@ interface StepFunctionOptions {
 }
 
 /**
+ * Publishing to the failure topic needs its key: `grantPublish` adds `kms:Decrypt` and `kms:GenerateDataKey*` on
+ * that one key, which cdk-nag flags for the action wildcard. Call on every construct that holds such a grant.
+ */
+export function acknowledgeFailureTopicKeyGrant(scope: IConstruct): void {
+  Validations.of(scope).acknowledge({
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason:
+      "Publishing to the KMS-encrypted failure topic: SNS asks for data keys on the publisher's behalf; the grant is limited to the topic's own customer-managed key.",
+  });
+}
+
+/** The alarms that notify the failure topic. */
+export interface OnboardingAlarms {
+  /** An onboarding execution failed (its own notification may have failed too). */
+  readonly executionsFailed: cloudwatch.Alarm;
+  /** An onboarding execution timed out. */
+  readonly executionsTimedOut: cloudwatch.Alarm;
+  /** A reconcile sweep found drifted accounts (metric DriftedAccounts of reconcile-report). */
+  readonly drift: cloudwatch.Alarm;
+}
+
+/**
  * The onboarding workflow: three step functions, the onboard-account state machine that runs them, the
- * failure topic it notifies, and the EventBridge rules that start it for every new account.
+ * failure topic it notifies (and the alarms that notify it), and the EventBridge rules that start it for every
+ * new account.
  */
 export class OnboardingWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly failureTopic: sns.Topic;
+  /** Customer-managed key of the failure topic: CloudWatch alarms cannot publish with the AWS managed SNS key. */
+  readonly failureTopicKey: kms.Key;
+  readonly alarms: OnboardingAlarms;
   readonly deadLetterQueue: sqs.Queue;
   readonly resolveAccount: lambda.Function;
   readonly ensureCicdRole: lambda.Function;
@@ -87,17 +116,46 @@ export class OnboardingWorkflow extends Construct {
     });
     githubSecret(this, config.github.auth.secretArn).grantRead(this.openPullRequest);
 
+    this.failureTopicKey = new kms.Key(this, 'FailureTopicKey', {
+      description: 'Encrypts the AWS account onboarding failure topic',
+      enableKeyRotation: true,
+      // SNS keeps no message once delivered: nothing encrypted with the key outlives the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Publishers need the key: the state machines and reconcile-report get it with grantPublish; CloudWatch
+    // alarms publish as the cloudwatch.amazonaws.com service, which only the key policy can allow.
+    this.failureTopicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
     this.failureTopic = new sns.Topic(this, 'FailureTopic', {
       displayName: 'AWS account onboarding failures',
       enforceSSL: true,
-      // The AWS managed key: the state machine role publishes through SNS, which the key policy allows.
-      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      masterKey: this.failureTopicKey,
     });
+    // The topic policy (enforceSSL) replaces SNS's default one, so the alarms of this account are allowed by name.
+    this.failureTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.failureTopic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
     for (const email of config.notifications.emails) {
       this.failureTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
     this.stateMachine = this.onboardingStateMachine();
+    this.alarms = this.failureAlarms();
 
     this.deadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -239,12 +297,70 @@ export class OnboardingWorkflow extends Construct {
       }),
     );
     this.failureTopic.grantPublish(stateMachine);
+    acknowledgeFailureTopicKeyGrant(stateMachine);
     Validations.of(stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'CloudWatch Logs delivery actions (CreateLogDelivery, ...) and X-Ray actions have no resource-level permissions.',
     });
     return stateMachine;
+  }
+
+  /**
+   * Alarms to the failure topic. Each failed execution also sends its own readable notification; the alarms
+   * are the backstop (a notification that could not be sent, a timeout) and the drift signal of the sweep.
+   */
+  private failureAlarms(): OnboardingAlarms {
+    const action = new cloudwatchActions.SnsAction(this.failureTopic);
+    type Condition = Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator'>;
+    const alarm = (id: string, description: string, condition: Condition) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        ...condition,
+        alarmDescription: description,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      return created;
+    };
+    const executions = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    return {
+      executionsFailed: alarm(
+        'ExecutionsFailedAlarm',
+        'An AWS account onboarding execution failed. The failure notification names the account and the cause; re-run with StartExecution {"accountId": "..."} or redrive it.',
+        {
+          metric: this.stateMachine.metricFailed(executions),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        },
+      ),
+      executionsTimedOut: alarm(
+        'ExecutionsTimedOutAlarm',
+        'An AWS account onboarding execution timed out. Open the state machine executions, find the timed-out one and redrive it or start a new one with its accountId.',
+        {
+          metric: this.stateMachine.metricTimedOut(executions),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        },
+      ),
+      drift: alarm(
+        'DriftAlarm',
+        'The reconcile sweep found onboarded accounts that drifted (role, trust policy, folder or matrix entry). Read the drift report sent to this topic or the report in the run bucket.',
+        {
+          // Published by reconcile-report (Powertools Metrics, service "reconcile") once per sweep.
+          metric: new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: 'DriftedAccounts',
+            dimensionsMap: { service: 'reconcile' },
+            statistic: cloudwatch.Stats.MAXIMUM,
+            period: Duration.hours(1),
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        },
+      ),
+    };
   }
 
   /** Starts an execution with the raw event as input; the resolve-account function understands every shape. */

@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
+import { acknowledgeFailureTopicKeyGrant } from './onboarding-workflow';
 
 export interface ReconcileWorkflowProps {
   /** The validated configuration; `reconcile.schedule` and `reconcile.mode` drive the schedule. */
@@ -146,6 +147,7 @@ export class ReconcileWorkflow extends Construct {
     this.grantAssumeMemberAccessRoles(this.check);
     githubSecret(this, config.github.auth.secretArn).grantRead(this.inventory);
     props.topic.grantPublish(this.report);
+    acknowledgeFailureTopicKeyGrant(this.report.role ?? this.report);
     this.report.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'StartOnboarding',
@@ -259,6 +261,7 @@ export class ReconcileWorkflow extends Construct {
       }),
     );
     this.props.topic.grantPublish(stateMachine);
+    acknowledgeFailureTopicKeyGrant(stateMachine);
     Validations.of(stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

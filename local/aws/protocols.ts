@@ -27,7 +27,8 @@ export class AwsError extends Error {
 export interface WireResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or bytes (S3 objects). */
+  body: string | Buffer;
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };

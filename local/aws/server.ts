@@ -1,8 +1,8 @@
 /**
  * The embedded AWS stand-in: one HTTP endpoint on 127.0.0.1 that the unmodified AWS SDK v3 clients reach through
- * `AWS_ENDPOINT_URL`. Requests are routed by `X-Amz-Target` (JSON services) or `Action` + `Version` (query
- * services), authenticated by their SigV4 access key (which names the caller's account and role), then answered
- * in the service's own wire format.
+ * `AWS_ENDPOINT_URL`. Requests are routed by the SigV4 credential scope's service (REST services: S3), by
+ * `X-Amz-Target` (JSON services) or by `Action` + `Version` (query services), authenticated by their SigV4 access
+ * key (which names the caller's account and role), then answered in the service's own wire format.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,11 +20,13 @@ import {
   signatureMatches,
   type WireResponse,
 } from './protocols';
+import { s3Service } from './s3';
 import { secretsManagerService } from './secrets-manager';
 import { SEED, seedOrganization } from './seed';
-import type { JsonService, QueryService, Service } from './service';
+import type { JsonService, QueryService, RestRequest, RestService, Service } from './service';
 import { snsService } from './sns';
 import { type AwsEvent, AwsState, type Caller, type CallRecord, type Credentials, type EventListener } from './state';
+import { statesService } from './states';
 import { stsService } from './sts';
 
 export type { FaultOptions, ScriptedFault } from './faults';
@@ -76,12 +78,23 @@ export interface AwsStandIn {
   stop(): Promise<void>;
 }
 
-const SERVICES: Service[] = [iamService, stsService, snsService, organizationsService, secretsManagerService];
+const SERVICES: Service[] = [
+  iamService,
+  stsService,
+  snsService,
+  organizationsService,
+  secretsManagerService,
+  statesService,
+  s3Service,
+];
 const QUERY_BY_VERSION = new Map<string, QueryService>();
 const QUERY_BY_NAME = new Map<string, QueryService>();
 const JSON_BY_PREFIX = new Map<string, JsonService>();
+const REST_BY_NAME = new Map<string, RestService>();
 for (const service of SERVICES) {
-  if (service.protocol === 'query') {
+  if (service.protocol === 'rest-xml') {
+    REST_BY_NAME.set(service.name, service);
+  } else if (service.protocol === 'query') {
     QUERY_BY_VERSION.set(service.version, service);
     QUERY_BY_NAME.set(service.name, service);
   } else {
@@ -92,10 +105,23 @@ for (const service of SERVICES) {
 interface RoutedRequest {
   service: Service;
   action: string;
-  input: URLSearchParams | Record<string, unknown>;
+  input: URLSearchParams | Record<string, unknown> | RestRequest;
 }
 
 function route(request: IncomingMessage, body: Buffer): RoutedRequest | AwsError {
+  // REST services (S3) name no operation in headers or body: the credential scope says which service it is.
+  const rest = REST_BY_NAME.get(parseAuthorization(request.headers.authorization)?.service ?? '');
+  if (rest) {
+    const url = new URL(request.url ?? '/', 'http://stand-in');
+    const input: RestRequest = {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+    };
+    return { service: rest, action: rest.actionOf(input), input };
+  }
   const target = request.headers['x-amz-target'];
   if (typeof target === 'string') {
     const dot = target.indexOf('.');
@@ -123,7 +149,8 @@ function route(request: IncomingMessage, body: Buffer): RoutedRequest | AwsError
   return { service, action, input: params };
 }
 
-function answerError(service: Service | undefined, error: AwsError, requestId: string): WireResponse {
+function answerError(service: Service | undefined, error: AwsError, requestId: string, method: string): WireResponse {
+  if (service?.protocol === 'rest-xml') return service.errorResponse(error, requestId, method);
   return service?.protocol === 'json' ? jsonError(error, requestId) : queryError(error, requestId);
 }
 
@@ -220,7 +247,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       caller = authenticate(state, service, request, body, verifySignatures);
       const injected = faults.faultFor(service, action, caller.accountId);
       if (injected) throw injected;
-      if (service.protocol === 'query') {
+      if (service.protocol === 'rest-xml') {
+        const operation = service.operations[action];
+        if (!operation) throw new AwsError('NotImplemented', 501, `The stand-in does not serve ${action}.`);
+        response = operation({ state, caller, input: input as RestRequest, requestId });
+      } else if (service.protocol === 'query') {
         const operation = service.operations[action];
         if (!operation)
           throw new AwsError('InvalidAction', 400, `Could not find operation ${action} for version ${service.version}`);
@@ -235,7 +266,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     } catch (error) {
       if (!(error instanceof AwsError)) console.error(`AWS stand-in: ${service.name}:${action} failed`, error);
       const known = error instanceof AwsError ? error : service.failureError(500);
-      response = answerError(service, known, requestId);
+      response = answerError(service, known, requestId, request.method ?? 'POST');
     }
     return {
       response,
@@ -253,7 +284,9 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     handle(request)
       .then(({ response, call }) => {
         state.calls.push(call);
-        reply.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+        // A HEAD answer states the length of what GET would send (S3 HeadObject) and sends no body.
+        const length = response.headers['content-length'] ?? Buffer.byteLength(response.body);
+        reply.writeHead(response.status, { ...response.headers, 'content-length': length });
         reply.end(response.body);
       })
       .catch((error: unknown) => {

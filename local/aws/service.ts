@@ -1,5 +1,6 @@
 /** What a service module of the stand-in declares: its protocol, how it is addressed and its operations. */
-import type { AwsError } from './protocols';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AwsError, WireResponse } from './protocols';
 import type { AwsState, Caller } from './state';
 
 export interface OperationContext<Input> {
@@ -32,4 +33,24 @@ export interface JsonService extends ServiceBase {
   operations: Record<string, JsonOperation>;
 }
 
-export type Service = QueryService | JsonService;
+/** A REST request as a REST service sees it (S3): method, path, query, headers and the raw body. */
+export interface RestRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type RestOperation = (context: OperationContext<RestRequest>) => WireResponse;
+
+/** A REST service, addressed by the SigV4 credential scope's service (its `name`); it answers in its own format. */
+export interface RestService extends ServiceBase {
+  protocol: 'rest-xml';
+  /** The operation a request asks for (call log, faults, dispatch). */
+  actionOf(request: RestRequest): string;
+  operations: Record<string, RestOperation>;
+  errorResponse(error: AwsError, requestId: string, method: string): WireResponse;
+}
+
+export type Service = QueryService | JsonService | RestService;

@@ -36,6 +36,7 @@ export const OPERATIONS = [
   ['get', '/repos/{owner}/{repo}/contents/{path}'],
   ['put', '/repos/{owner}/{repo}/contents/{path}'],
   ['get', '/repos/{owner}/{repo}/compare/{basehead}'],
+  ['get', '/repos/{owner}/{repo}/tarball/{ref}'],
   ['get', '/repos/{owner}/{repo}/pulls'],
   ['post', '/repos/{owner}/{repo}/pulls'],
   ['get', '/repos/{owner}/{repo}/pulls/{pull_number}'],

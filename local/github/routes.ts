@@ -1,6 +1,7 @@
 // The GitHub REST endpoints the stand-in serves, over a GitStore (files, trees, commits, branches) and in-memory
 // pull requests and issues. Response bodies carry the fields Octokit users read, shaped as GitHub returns them.
 import type { CommitInfo, FileChange, GitStore, Identity, TreeEdit } from './git-store';
+import { repositoryTarball } from './tarball';
 
 export class HttpError extends Error {
   constructor(
@@ -766,6 +767,25 @@ export class RepoModel {
               total_commits: ahead.length,
               commits,
               files,
+            },
+          };
+        },
+      },
+
+      // ---- archive: GitHub answers 302 to codeload; the stand-in serves the same gzipped tar itself (one request)
+      {
+        method: 'GET',
+        path: `${R}/tarball/{ref}`,
+        handle: async ({ params }) => {
+          const sha = await store.resolveCommitish(params.ref ?? '');
+          if (!sha) throw notFound();
+          const top = `${owner}-${this.options.repo}-${sha.slice(0, 7)}`;
+          return {
+            status: 200,
+            body: await repositoryTarball(store, sha, top),
+            headers: {
+              'content-type': 'application/x-gzip',
+              'content-disposition': `attachment; filename=${top}.tar.gz`,
             },
           };
         },

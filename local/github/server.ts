@@ -154,7 +154,8 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
   function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     rateRemaining = Math.max(rateRemaining - 1, 0);
     requestCounter += 1;
-    const payload = body === undefined ? '' : JSON.stringify(body);
+    // A Buffer is sent as is (the tarball); anything else as JSON.
+    const payload = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
     response.writeHead(status, {
       'x-github-request-id': `STANDIN:${requestCounter}`,
       'x-ratelimit-limit': '5000',

@@ -118,6 +118,9 @@ describe('ReconcileWorkflow', () => {
     const report = policyOf('Reconcile: reports');
     expect(actionsOf(report)).toEqual(
       [
+        // The failure topic's customer-managed key, to publish the drift report.
+        'kms:Decrypt',
+        'kms:GenerateDataKey*',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetObject',

@@ -94,8 +94,8 @@ describe('onboard-account state machine', () => {
         pullRequest,
       },
     });
-    expect(resolveAccount.calls).toEqual([{ input: createAccountResult }]);
-    expect(ensureCicdRole.calls).toEqual([{ account }]);
+    expect(resolveAccount.calls).toEqual([{ input: createAccountResult, executionId: TEST_EXECUTION_ID }]);
+    expect(ensureCicdRole.calls).toEqual([{ account, executionId: TEST_EXECUTION_ID }]);
     expect(openPullRequest.calls).toEqual([
       { account, role, trigger: 'event', force: false, drift: [], executionId: TEST_EXECUTION_ID },
     ]);
@@ -152,7 +152,7 @@ describe('onboard-account state machine', () => {
 
     // Assess
     expect(run.outcome.status).toBe('SUCCEEDED');
-    expect(resolveAccount.calls).toEqual(Array(4).fill({ input: createAccountCall }));
+    expect(resolveAccount.calls).toEqual(Array(4).fill({ input: createAccountCall, executionId: TEST_EXECUTION_ID }));
     expect(run.states.filter((s) => s === 'WaitForAccountCreation')).toHaveLength(3);
   });
 

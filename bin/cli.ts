@@ -1,0 +1,153 @@
+/**
+ * `oidc-account-onboarding`: the operator's CLI (issue #6). Starts and follows onboarding executions, lists them,
+ * runs the reconcile sweep, and plans an onboarding read-only. `main(argv, io)` returns the exit code:
+ * 0 ok, 1 execution failed / drift found, 2 usage, 3 configuration or credentials.
+ */
+import { realpathSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { logger } from '../functions/lib/logger';
+import { reconcileCommand, runCommand, statusCommand } from './executions';
+import { planCommand } from './plan';
+import { EXIT, type ExitCode, explain, type GlobalOptions, type Io, processIo } from './shared';
+
+export type { Io } from './shared';
+export { EXIT } from './shared';
+
+const ENVIRONMENT = `
+Environment:
+  ONBOARDING_STATE_MACHINE_ARN   default of --state-machine-arn (the stack's OnboardingStateMachineArn output)
+  RECONCILE_STATE_MACHINE_ARN    default of --reconcile-state-machine-arn (ReconcileStateMachineArn output)
+  RECONCILE_BUCKET               default of reconcile --report-bucket
+  GITHUB_TOKEN                   token plan reads the repository with (or --github-token-secret)
+  AWS credentials                the SDK's usual chain (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID…)
+
+Exit codes: 0 ok, 1 execution failed or drift found, 2 bad usage, 3 configuration or credentials problem.`;
+
+function program(io: Io, setCode: (code: ExitCode) => void): Command {
+  const cli = new Command('oidc-account-onboarding')
+    .description('Onboard AWS accounts into the GitHub Actions + Terraform CI/CD (OIDC), and check on it.')
+    .option('--json', 'print one JSON document instead of text', false)
+    .option('--config <file>', "onboarding configuration (JSON of cdk.json's context.onboarding; default: cdk.json)")
+    .option('--state-machine-arn <arn>', 'onboarding state machine (default: $ONBOARDING_STATE_MACHINE_ARN)')
+    .option('--reconcile-state-machine-arn <arn>', 'reconcile state machine (default: $RECONCILE_STATE_MACHINE_ARN)')
+    .option('--aws-endpoint <url>', 'AWS-compatible endpoint instead of AWS (stand-ins, tests)')
+    .option('--github-endpoint <url>', "GitHub REST API instead of the configuration's github.apiUrl")
+    .addHelpText('after', ENVIRONMENT)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  const globals = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+  const run = (action: () => Promise<ExitCode>) => action().then(setCode);
+
+  cli
+    .command('run')
+    .description('start an onboarding of the account and follow it to the end')
+    .argument('<accountId>', '12-digit account id')
+    .option('--force', 'reopen a declined pull request and bypass the OU, tag and id filters', false)
+    .action((accountId: string, flags: { force: boolean }, command: Command) =>
+      run(() => runCommand(accountId, flags, globals(command), io)),
+    );
+
+  cli
+    .command('status')
+    .description('list recent onboarding executions with their outcome and pull request')
+    .argument('[accountId]', 'only the executions of this account')
+    .option('--limit <n>', 'at most this many executions', '20')
+    .action((accountId: string | undefined, flags: { limit: string }, command: Command) =>
+      run(() => statusCommand(accountId, flags, globals(command), io)),
+    );
+
+  cli
+    .command('reconcile')
+    .description('run the drift sweep and print its report (exit 1 when anything drifted)')
+    .option('--remediate', 'start an onboarding execution for each remediable drifted account', false)
+    .option('--report-bucket <bucket>', 'reconcile bucket, to print each drifted account (default: $RECONCILE_BUCKET)')
+    .action((flags: { remediate: boolean; reportBucket?: string }, command: Command) =>
+      run(() => reconcileCommand(flags, globals(command), io)),
+    );
+
+  cli
+    .command('plan')
+    .description('show the role change and the pull request a run would make, without changing anything')
+    .argument('<accountId>', '12-digit account id')
+    .option('--force', 'plan as run --force would', false)
+    .option(
+      '--github-token-secret [arn]',
+      'read the GitHub credentials from this Secrets Manager secret (alone: the configured github.auth secret) instead of GITHUB_TOKEN',
+    )
+    .action((accountId: string, flags: { force: boolean; githubTokenSecret?: string | boolean }, command: Command) =>
+      run(() => planCommand(accountId, flags, globals(command), io)),
+    );
+
+  cli
+    .command('local')
+    .description('what `npm start` runs: the whole onboarding on this machine against embedded stand-ins')
+    .addOption(new Option('--accounts <n>', 'create N new accounts at once').default('1'))
+    .option('--keep <dir>', 'leave the resulting git repository in DIR')
+    .option('--repo <owner/name>', 'the repository at --github-endpoint')
+    .action(async (flags: { accounts: string; keep?: string; repo?: string }, command: Command) => {
+      const options = globals(command);
+      const accounts = Number(flags.accounts);
+      if (!Number.isInteger(accounts) || accounts < 1 || accounts > 50) {
+        io.stderr(`--accounts expects a whole number from 1 to 50, got "${flags.accounts}"\n`);
+        return setCode(EXIT.usage);
+      }
+      if (options.githubEndpoint && !flags.repo) {
+        io.stderr('--github-endpoint needs --repo OWNER/NAME\n');
+        return setCode(EXIT.usage);
+      }
+      const { runLocal } = await import('../local/run');
+      const ok = await runLocal({
+        accounts,
+        keepDir: flags.keep,
+        awsEndpoint: options.awsEndpoint,
+        githubEndpoint: options.githubEndpoint,
+        repo: flags.repo,
+        json: options.json,
+      });
+      setCode(ok ? EXIT.ok : EXIT.failed);
+    });
+
+  return cli;
+}
+
+/** Runs the CLI with `argv` (the arguments after the program name); resolves to the exit code. */
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCode> {
+  const full: Io = { ...processIo(), ...io };
+  // The domain functions log for Lambda (JSON to stdout); a person at a terminal wants warnings at most.
+  logger.setLogLevel((full.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
+  let code: ExitCode = EXIT.ok;
+  const cli = program(full, (c) => {
+    code = c;
+  });
+  try {
+    await cli.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with 0; every parse error is bad usage (commander printed the message).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { message, exitCode } = explain(error);
+    full.stderr(`${message}\n`);
+    return exitCode;
+  }
+}
+
+/** True when this module is the program (tsx bin/cli.ts, or the bin/oidc-account-onboarding.mjs launcher). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return /[\\/]bin[\\/](cli\.ts|oidc-account-onboarding\.mjs)$/.test(realpathSync(script));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,96 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthOnboardingStack } from '../support/cdk';
+
+describe('onboarding alarms and failure topic key', () => {
+  const { stack, template } = synthOnboardingStack();
+  const { onboarding } = stack;
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const topicRef = { Ref: logicalId(onboarding.failureTopic) };
+  const machineRef = { Ref: logicalId(onboarding.stateMachine) };
+
+  it('encrypts the failure topic with its own rotated key, which CloudWatch alarms may use', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(onboarding.failureTopicKey), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('alias/aws/sns');
+  });
+
+  it('lets only the alarms of this account publish to the topic as CloudWatch', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: topicRef,
+            Condition: {
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['ExecutionsFailed', 1],
+    ['ExecutionsTimedOut', 1],
+  ])('alarms on %s >= %d of the onboarding state machine, to the failure topic', (metric, threshold) => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: metric,
+      Dimensions: [{ Name: 'StateMachineArn', Value: machineRef }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('alarms when a reconcile sweep reports drifted accounts, on the metric reconcile-report publishes', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'OidcAccountOnboarding',
+      MetricName: 'DriftedAccounts',
+      Dimensions: [{ Name: 'service', Value: 'reconcile' }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef],
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  it('says in each alarm what happened and what to do', () => {
+    // Act
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.AlarmDescription as string,
+    );
+
+    // Assess
+    expect(descriptions).toHaveLength(3);
+    for (const description of descriptions) expect(description).toMatch(/redrive|drift report/i);
+  });
+});
