@@ -3,6 +3,7 @@
  * pushing the branch and before opening the pull request, an IAM role that reads as missing right after its
  * creation, and twenty accounts created at once that all edit the same workflow matrix line.
  */
+import { StateMachine } from 'aws-local-stepfunctions';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
 
 const WORKFLOW = '.github/workflows/tf-cicd-aws.yml';
@@ -69,6 +70,21 @@ function changedLines(before: string, after: string) {
   return { lengthDelta: b.length - a.length, changed: b.flatMap((line, i) => (line === a[i] ? [] : [[a[i], line]])) };
 }
 
+/**
+ * The local runner retries at once (0 ms); for a time-based fault the retries of `state` wait `ms` instead, as the
+ * deployed state machine's 30 s backoff would.
+ */
+function retryEvery(state: string, ms: number) {
+  const run = StateMachine.prototype.run;
+  return jest.spyOn(StateMachine.prototype, 'run').mockImplementation(function (this: StateMachine, input, options) {
+    const overrides = options?.overrides;
+    return run.call(this, input, {
+      ...options,
+      overrides: { ...overrides, retryIntervalOverrides: { ...overrides?.retryIntervalOverrides, [state]: ms } },
+    });
+  });
+}
+
 const resultEvent = (events: Record<string, unknown>[]) =>
   events.find((e) => (e.detail as { eventName?: string }).eventName === 'CreateAccountResult') as Record<
     string,
@@ -124,7 +140,7 @@ describe('onboarding under faults end to end', () => {
     expect(matrixFolders(workflow).filter((f) => f === 'aws-accounts/workload-crash-01')).toHaveLength(1);
   });
 
-  it('creates one role and succeeds twice when two executions race and the new role reads as missing for a while', async () => {
+  it('creates one role and succeeds twice when two executions race and the new role reads as missing for its first reads', async () => {
     // Prepare: the next reads of a freshly created role answer NoSuchEntity, as IAM's eventual consistency does
     const created = await env.createAccount('workload-consistency-01');
     aws().setFaults({ roleInvisibleReads: 3 });
@@ -151,6 +167,24 @@ describe('onboarding under faults end to end', () => {
       ],
     });
     expect(await branchesFor(created.accountId)).toHaveLength(1);
+    expect(await pullsFor(created.accountId)).toHaveLength(1);
+  });
+
+  it('creates one role and succeeds twice when two executions race and the new role is invisible for seconds', async () => {
+    // Prepare: GetRole answers NoSuchEntity for 1.5 s after CreateRole; AccountNotReady retries 10 times 400 ms apart
+    const created = await env.createAccount('workload-consistency-02');
+    aws().setFaults({ roleVisibleAfterMs: 1500 });
+    const retries = retryEvery('EnsureCicdRole', 400);
+
+    // Act
+    const runs = await Promise.all([1, 2].map(() => env.startExecution({ accountId: created.accountId })));
+    retries.mockRestore();
+
+    // Assess
+    expect(runs.map((r) => r.outcome.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(runs.reduce((sum, r) => sum + (r.retries.EnsureCicdRole ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    expect(successfulCreateRoles(created.accountId)).toHaveLength(1);
+    expect((await env.readRole(created.accountId))?.policies).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess']);
     expect(await pullsFor(created.accountId)).toHaveLength(1);
   });
 

@@ -104,10 +104,7 @@ describe('reconciliation at scale', () => {
     });
     await addOnboardedAccounts(7, 1);
     const small = await measure();
-    let t = performance.now();
     await addOnboardedAccounts(990, 8);
-    console.log(`seeding 990 accounts: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    t = performance.now();
 
     // Act
     const large = await measure();
