@@ -11,6 +11,8 @@ export interface EnsureCicdRoleEvent {
   account: AccountContext;
   /** Step Functions execution ARN, for the logs. */
   executionId?: string;
+  /** What started the onboarding; `event` (an account-creation event) means the role is most likely missing. */
+  trigger?: string;
 }
 
 export interface EnsureCicdRoleDeps {
@@ -40,7 +42,10 @@ export function makeHandler(
     logger.appendPersistentKeys({ accountId });
     const { config, partition } = deps;
     const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, { partition });
-    const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, { partition });
+    const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, {
+      partition,
+      expectNew: event.trigger === 'event',
+    });
     const result: RoleResult = { ...role, accessRole: session.accessRole };
     logger.info('cicd role converged', { ...result });
     return result;

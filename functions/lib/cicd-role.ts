@@ -24,6 +24,11 @@ export interface CicdRoleResult {
 
 export interface EnsureCicdRoleOptions {
   partition?: string;
+  /**
+   * The account is expected to be new (an account-creation event): try CreateRole first, which saves the GetRole
+   * of the common case; an existing role answers EntityAlreadyExists and is then read and converged as usual.
+   */
+  expectNew?: boolean;
 }
 
 /** Everything one convergence needs; built once per call. */
@@ -42,7 +47,8 @@ interface Target {
  * Converges the cicd role of a member account (IAM client with the account's credentials): creates it when
  * missing, otherwise repairs the trust policy, the permissions boundary and missing policy attachments.
  * Only changes differences, never detaches policies a human added, and leaves alone a role it does not manage
- * unless `adoptExistingRole` is set. A brand-new account costs GetRole + CreateRole + one AttachRolePolicy per policy.
+ * unless `adoptExistingRole` is set. A brand-new account costs GetRole + CreateRole + one AttachRolePolicy per policy,
+ * or CreateRole + AttachRolePolicy with `expectNew`.
  */
 export async function ensureCicdRole(
   iam: IAMClient,
@@ -62,11 +68,7 @@ export async function ensureCicdRole(
     trustPolicy: buildTrustPolicy(config, partition),
   };
 
-  const existing = await getRole(target);
-  if (existing) return converge(target, existing);
-
-  const created = await createRole(target);
-  if (created) {
+  const finishCreated = async (created: { arn: string | undefined }): Promise<CicdRoleResult> => {
     const changes = [`created ${target.where}`];
     for (const policyArn of config.cicdPolicyArns) {
       await attachPolicy(target, policyArn);
@@ -74,9 +76,16 @@ export async function ensureCicdRole(
     }
     const roleArn = created.arn ?? `arn:${partition}:iam::${accountId}:role${config.cicdRolePath}${roleName}`;
     return { outcome: 'created', roleArn, changes };
-  }
+  };
 
-  // A concurrent execution created the role between our GetRole and CreateRole: converge what it made.
+  if (!options.expectNew) {
+    const existing = await getRole(target);
+    if (existing) return converge(target, existing);
+  }
+  const created = await createRole(target);
+  if (created) return finishCreated(created);
+
+  // The role exists: made earlier (expectNew) or by a concurrent execution between our GetRole and CreateRole.
   const raced = await getRole(target);
   if (!raced) {
     // IAM is eventually consistent: the role exists but this endpoint cannot read it yet. AccountNotReady is

@@ -58,7 +58,7 @@ export const floorTotal = (items: readonly FloorItem[]): number => items.reduce(
 
 /**
  * The fewest AWS calls a new onboarding can make: read the account, walk its OU path to the root (for the OU
- * filters and the repo folder), read its tags, get into the account, look for the role, create it, attach each
+ * filters and the repo folder), read its tags, get into the account, create the role, attach each
  * policy; plus the GitHub secret once per cold container of open-pull-request.
  */
 export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; coldContainer: boolean }): FloorItem[] {
@@ -68,8 +68,11 @@ export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; co
     { call: 'DescribeOrganizationalUnit', count: opts.ouDepth, why: 'name of each OU on the path' },
     { call: 'ListTagsForResource', count: 1, why: 'tag filters' },
     { call: 'AssumeRole', count: 1, why: 'into the member access role' },
-    { call: 'GetRole', count: 1, why: 'does cicd exist, and as what' },
-    { call: 'CreateRole', count: 1, why: 'with trust policy and managed tag in one call' },
+    {
+      call: 'CreateRole',
+      count: 1,
+      why: 'with trust policy and managed tag in one call; for an account-creation event it is tried first, its EntityAlreadyExists answering "does cicd exist"',
+    },
     { call: 'AttachRolePolicy', count: opts.policies, why: 'one per configured managed policy' },
     ...(opts.coldContainer
       ? [{ call: 'GetSecretValue', count: 1, why: 'GitHub credentials, once per cold open-pull-request container' }]
@@ -84,6 +87,7 @@ export function awsRerunFloor(opts: { ouDepth: number; coldContainer: boolean })
     ...awsOnboardingFloor({ ouDepth: opts.ouDepth, policies: 0, coldContainer: opts.coldContainer }).filter(
       (i) => i.call !== 'CreateRole',
     ),
+    { call: 'GetRole', count: 1, why: 'the role as it is (trust policy, tags, boundary)' },
     { call: 'ListAttachedRolePolicies', count: 1, why: 'are the configured policies still attached' },
   ];
 }

@@ -95,7 +95,7 @@ describe('onboard-account state machine', () => {
       },
     });
     expect(resolveAccount.calls).toEqual([{ input: createAccountResult, executionId: TEST_EXECUTION_ID }]);
-    expect(ensureCicdRole.calls).toEqual([{ account, executionId: TEST_EXECUTION_ID }]);
+    expect(ensureCicdRole.calls).toEqual([{ account, trigger: 'event', executionId: TEST_EXECUTION_ID }]);
     expect(openPullRequest.calls).toEqual([
       { account, role, trigger: 'event', force: false, drift: [], executionId: TEST_EXECUTION_ID },
     ]);

@@ -64,13 +64,13 @@ describe('bench call tallies and floors', () => {
     expect(describeTally({})).toBe('none');
   });
 
-  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 9, and 10 in a cold container', () => {
+  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 8, and 9 in a cold container', () => {
     // Act
     const warm = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: false });
     const cold = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: true });
     // Assess
-    expect(floorTotal(warm)).toBe(9);
-    expect(floorTotal(cold)).toBe(10);
+    expect(floorTotal(warm)).toBe(8);
+    expect(floorTotal(cold)).toBe(9);
     expect(cold.map((i) => i.call)).toContain('GetSecretValue');
   });
 
@@ -79,11 +79,11 @@ describe('bench call tallies and floors', () => {
     const atRoot = floorTotal(awsOnboardingFloor({ ouDepth: 0, policies: 1, coldContainer: false }));
     const twoDown = floorTotal(awsOnboardingFloor({ ouDepth: 2, policies: 3, coldContainer: false }));
     // Assess
-    expect(atRoot).toBe(7);
-    expect(twoDown).toBe(7 + 4 + 2);
+    expect(atRoot).toBe(6);
+    expect(twoDown).toBe(6 + 4 + 2);
   });
 
-  it('makes the no-change re-run floor reads only: no CreateRole or AttachRolePolicy, one ListAttachedRolePolicies', () => {
+  it('makes the no-change re-run floor reads only: GetRole and ListAttachedRolePolicies, no CreateRole or AttachRolePolicy', () => {
     // Act
     const rerun = awsRerunFloor({ ouDepth: 1, coldContainer: false });
     // Assess

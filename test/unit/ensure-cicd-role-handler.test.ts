@@ -11,6 +11,7 @@ import {
   MEMBER_ACCOUNT,
   noSuchRole,
   ROLE_ARN,
+  roleAlreadyExists,
   SECRET_ACCESS_KEY,
   SESSION_TOKEN,
   stsAccessDenied,
@@ -76,6 +77,42 @@ describe('ensure-cicd-role handler', () => {
     ]);
     // IAM ran with the member account's credentials, not the management account's.
     expect(iamCredentials).toEqual([expect.objectContaining({ accessKeyId: assumedCredentials.AccessKeyId })]);
+  });
+
+  it('skips the GetRole for an account-creation event: AssumeRole, CreateRole and AttachRolePolicy only', async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    const result = await handler({ account, trigger: 'event' });
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(iam.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'CreateRoleCommand',
+      'AttachRolePolicyCommand',
+    ]);
+  });
+
+  it('converges an existing role when an account-creation event finds one (CreateRole answers EntityAlreadyExists)', async () => {
+    // Prepare
+    iam.on(CreateRoleCommand).rejects(roleAlreadyExists());
+    iam.on(GetRoleCommand).resolves({ Role: existingRole() });
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' }] });
+    const { handler } = setup();
+
+    // Act
+    const result = await handler({ account, trigger: 'event' });
+
+    // Assess
+    expect(result.outcome).toBe('unchanged');
+    expect(iam.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'CreateRoleCommand',
+      'GetRoleCommand',
+      'ListAttachedRolePoliciesCommand',
+    ]);
   });
 
   it('returns and logs no credentials', async () => {
