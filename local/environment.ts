@@ -121,6 +121,8 @@ export interface LocalEnvironment {
   startExecution(input: unknown, name?: string): Promise<ExecutionReport>;
   /** The onboarding state machine in the embedded stand-in's Step Functions (StartExecution runs `startExecution`). */
   onboardingStateMachineArn: string;
+  /** The reconcile state machine, served by the AWS stand-in's Step Functions (embedded AWS only). */
+  reconcileStateMachineArn: string;
   /** Delivers an event as EventBridge would: the first matching rule starts an execution with the event as input. */
   deliver(event: Record<string, unknown>): Promise<Delivery>;
   /** Calls CreateAccount and waits for the request to finish; returns the account id and the events it caused. */
@@ -317,7 +319,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           startTime: opts.startTime,
         },
       );
-      await sfn?.settle();
+      // Only the onboardings: a sweep started through StartExecution must not wait for itself.
+      await sfn?.settle(onboardingStateMachineArn);
       const executions = (sfn?.executions() ?? []).slice(startedBefore).map((e) => ({
         name: e.name,
         input: JSON.parse(e.input) as unknown,
@@ -334,6 +337,20 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       const report = await store.getJson<ReconcileReportFile>(result.reportKey);
       return { ...run, result, report, executions };
     };
+
+    // The reconcile state machine behind StartExecution too, so operators' tools (the CLI) can start sweeps.
+    const reconcileStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:reconcile`;
+    if (awsStandIn) {
+      stepFunctions(awsStandIn.state).register(
+        reconcileStateMachineArn,
+        async (input, name) => {
+          const mode = (input as { mode?: string } | null)?.mode === 'remediate' ? 'remediate' : 'report';
+          const run = await runReconcile(mode, { executionName: name });
+          return { outcome: run.outcome, states: run.states, retries: run.retries };
+        },
+        { definitionFile: RECONCILE_ASL },
+      );
+    }
 
     const deliver = async (event: Record<string, unknown>): Promise<Delivery> => {
       const rule = rules.find((r) => matchesEventPattern(event, r.pattern));
@@ -412,6 +429,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       createAccount,
       readRole,
       runReconcile,
+      reconcileStateMachineArn,
       stop: async () => {
         for (const stop of stops.reverse()) await stop();
       },

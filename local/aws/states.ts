@@ -125,9 +125,12 @@ export function stepFunctions(state: AwsState) {
     executions(): ExecutionRecord[] {
       return [...r.executions.values()];
     },
-    /** Waits until every execution started so far has ended. */
-    async settle(): Promise<void> {
-      await Promise.all([...r.executions.values()].map((e) => e.done));
+    /** Waits until every execution started so far (of one state machine, when given) has ended. */
+    async settle(stateMachineArn?: string): Promise<void> {
+      const pending = [...r.executions.values()].filter(
+        (e) => !stateMachineArn || e.stateMachineArn === stateMachineArn,
+      );
+      await Promise.all(pending.map((e) => e.done));
     },
   };
 }

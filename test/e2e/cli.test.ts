@@ -185,6 +185,25 @@ describe('oidc-account-onboarding CLI', () => {
     expect(stdout).toMatch(/Pull request: unchanged — #\d+/);
   });
 
+  it('runs a report sweep: prints the counts and each drifted account, exits 1, and changes nothing', async () => {
+    // Prepare: workload-prod-01 is in the seeded repo but has no cicd role, so the sweep finds drift
+    const before = { iam: iamWrites(), github: githubWrites() };
+
+    // Act
+    const { code, stdout, stderr } = await cli(
+      ['--reconcile-state-machine-arn', env.reconcileStateMachineArn, 'reconcile'],
+      { RECONCILE_BUCKET: env.env.RECONCILE_BUCKET as string },
+    );
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Checked \d+ account\(s\) in report mode: [1-9]\d* drifted/);
+    expect(stdout).toMatch(/role-missing\s+[1-9]/);
+    expect(stdout).toContain('100000000003 (workload-prod-01)');
+    expect({ iam: iamWrites(), github: githubWrites() }).toEqual(before);
+  });
+
   it('rejects an account id that is not 12 digits with exit 2 and says why, starting nothing', async () => {
     // Prepare
     const executions = (await cli(['--json', 'status', '--limit', '1000'])).stdout;
