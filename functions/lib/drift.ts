@@ -5,7 +5,7 @@ import { accountFolder, accountSlug, collisionSlug } from './slug';
 import { DEFAULT_TEMPLATES } from './templates';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
 import type { AccountContext, AccountId } from './types';
-import { addMatrixEntry } from './workflow-matrix';
+import { addMatrixEntry, GITHUB_MATRIX_LIMIT, readMatrixLists } from './workflow-matrix';
 
 /**
  * Drift detection for reconciliation: pure functions over what was observed (the organization's accounts, one
@@ -143,14 +143,33 @@ function expectedFolder(account: InventoryAccount, config: OnboardingConfig): { 
   return { slug, folder: accountFolder(config.github.accountsDir, slug) };
 }
 
-/** Is the matrix missing the folder? `limit` when adding it would pass GitHub's 256-job limit. */
-function matrixState(workflowText: string, config: OnboardingConfig, folder: string): 'present' | 'missing' | 'limit' {
-  try {
-    return addMatrixEntry(workflowText, config.github.matrixKey, folder).changed ? 'missing' : 'present';
-  } catch (err) {
-    if (err instanceof MatrixLimitExceeded) return 'limit';
-    throw err;
-  }
+type MatrixState = 'present' | 'missing' | 'limit';
+
+/**
+ * Is the matrix missing a folder? `limit` when adding it would pass GitHub's 256-job limit. The workflow is parsed
+ * once per checker (not once per account: that parse was most of a batch's CPU); the first missing folder is also
+ * added for real, so a matrix that cannot take a minimal edit fails the run as before (WorkflowMatrixNotFound).
+ */
+function matrixChecker(workflowText: string, config: OnboardingConfig): (folder: string) => MatrixState {
+  const { matrixKey } = config.github;
+  let lists: ReturnType<typeof readMatrixLists> | undefined;
+  let editTried = false;
+  return (folder) => {
+    lists ??= readMatrixLists(workflowText, matrixKey);
+    const targets = lists.filter((list) => !list.entries.includes(folder));
+    if (targets.length === 0) return 'present';
+    if (targets.some((list) => (list.entries.length + 1) * list.jobsPerEntry > GITHUB_MATRIX_LIMIT)) return 'limit';
+    if (!editTried) {
+      editTried = true;
+      try {
+        addMatrixEntry(workflowText, matrixKey, folder);
+      } catch (err) {
+        if (err instanceof MatrixLimitExceeded) return 'limit';
+        throw err;
+      }
+    }
+    return 'missing';
+  };
 }
 
 /**
@@ -173,7 +192,8 @@ export function repoDrift(
       `${snapshot.workflowPath} does not exist on ${config.github.baseBranch}: set github.workflowPath to the workflow whose matrix lists the account folders`,
     );
   }
-  return accounts.map((account) => accountRepoDrift(account, snapshot, workflowText, config, index));
+  const matrixState = matrixChecker(workflowText, config);
+  return accounts.map((account) => accountRepoDrift(account, snapshot, workflowText, config, index, matrixState));
 }
 
 function accountRepoDrift(
@@ -182,6 +202,7 @@ function accountRepoDrift(
   workflowText: string,
   config: OnboardingConfig,
   index: RepoIndex,
+  matrixState: (folder: string) => MatrixState,
 ): AccountResult {
   const { accountId } = account;
   const findings: Finding[] = [];
@@ -217,7 +238,7 @@ function accountRepoDrift(
       findings.push(finding('folder-missing', `${folder} lacks ${missingFiles.join(', ')}`));
     }
   }
-  const matrix = matrixState(workflowText, config, folder);
+  const matrix = matrixState(folder);
   if (matrix === 'missing') {
     findings.push(finding('matrix-entry-missing', `${snapshot.workflowPath} does not list ${folder} in its matrix`));
   } else if (matrix === 'limit') {

@@ -26,6 +26,17 @@ import type { AccountId } from './types';
 /** Accounts per Map iteration: 10,000 accounts are 100 iterations, each a few hundred AWS calls. */
 export const BATCH_SIZE = 100;
 
+/** Batches the Map state checks at once: its MaxConcurrency in state-machines/reconcile.asl.json. */
+export const MAP_CONCURRENCY = 5;
+
+/**
+ * Accounts per batch: BATCH_SIZE, or fewer so that a small organization still fills the Map's parallel slots
+ * (100 accounts are 5 batches of 20, checked 50 at once, not 1 batch checked 10 at once); never fewer than
+ * `concurrency`, the accounts a batch checks at once.
+ */
+export const batchSizeFor = (accounts: number, concurrency: number): number =>
+  Math.min(BATCH_SIZE, Math.max(concurrency, Math.ceil(accounts / MAP_CONCURRENCY)));
+
 export type ReconcileMode = 'report' | 'remediate';
 
 /** What the inventory step writes once per run and every later step reads. */
@@ -36,6 +47,8 @@ export interface ReconcileSnapshot {
   accounts: InventoryAccount[];
   /** Ids of the accounts to check, in batch order. */
   checked: AccountId[];
+  /** Accounts per batch (batchSizeFor); BATCH_SIZE when absent. */
+  batchSize?: number;
   skipped: Array<{ accountId: AccountId; reason: string }>;
   repo: RepoSnapshot;
 }

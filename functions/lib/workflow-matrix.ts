@@ -104,6 +104,21 @@ function locateMatrixLists(doc: Document, matrixKey: string): MatrixList[] {
   return lists;
 }
 
+/**
+ * Each `jobs.*.strategy.matrix.<matrixKey>` list: its job, entries and the jobs each entry fans out to. One parse, so
+ * a caller asking about many folders (reconciliation) need not parse the workflow per folder.
+ */
+export function readMatrixLists(
+  workflowText: string,
+  matrixKey: string,
+): Array<{ job: string; entries: string[]; jobsPerEntry: number }> {
+  return locateMatrixLists(parseWorkflow(workflowText), matrixKey).map(({ job, entries, jobsPerEntry }) => ({
+    job,
+    entries,
+    jobsPerEntry,
+  }));
+}
+
 /** The entries of every `jobs.*.strategy.matrix.<matrixKey>` list, without duplicates, in order of appearance. */
 export function readMatrixEntries(workflowText: string, matrixKey: string): string[] {
   const lists = locateMatrixLists(parseWorkflow(workflowText), matrixKey);

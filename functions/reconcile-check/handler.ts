@@ -2,11 +2,20 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { type AccountResult, combineFindings, indexRepo, repoDrift, roleDrift } from '../lib/drift';
+import {
+  type AccountResult,
+  combineFindings,
+  type InventoryAccount,
+  indexRepo,
+  type RepoIndex,
+  repoDrift,
+  roleDrift,
+} from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import {
+  BATCH_SIZE,
   batchSlice,
   excludedTag,
   mapWithConcurrency,
@@ -42,16 +51,39 @@ export interface CheckDeps extends RoleReaders {
   store: ObjectStore;
 }
 
+interface LoadedSnapshot {
+  snapshot: ReconcileSnapshot;
+  byId: Map<string, InventoryAccount>;
+  index: RepoIndex;
+}
+
 export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<CheckResult> {
+  // A run's snapshot is written once by the inventory step and never changes, so a warm container checking several
+  // batches of the same run reads, parses and indexes it once instead of once per batch (it holds every account).
+  let loaded: Promise<LoadedSnapshot> | undefined;
+  let loadedKey: string | undefined;
+  const load = (key: string): Promise<LoadedSnapshot> => {
+    if (loaded && loadedKey === key) return loaded;
+    loadedKey = key;
+    loaded = deps.store.getJson<ReconcileSnapshot>(key).then((snapshot) => ({
+      snapshot,
+      byId: new Map(snapshot.accounts.map((a) => [a.accountId, a])),
+      index: indexRepo(snapshot.accounts, snapshot.repo),
+    }));
+    loaded.catch(() => {
+      if (loadedKey === key) loaded = loadedKey = undefined;
+    });
+    return loaded;
+  };
   return async (event) => {
     const { snapshotKey, batch } = event ?? {};
     if (typeof snapshotKey !== 'string' || !Number.isInteger(batch) || batch < 0) {
       throw new InvalidInput('reconcile-check expects {"snapshotKey": "runs/…/snapshot.json", "batch": 0}');
     }
     const { config } = deps;
-    const snapshot = await deps.store.getJson<ReconcileSnapshot>(snapshotKey);
-    const byId = new Map(snapshot.accounts.map((a) => [a.accountId, a]));
-    const candidates = batchSlice(snapshot.checked, batch).flatMap((id) => byId.get(id) ?? []);
+    const { snapshot, byId, index } = await load(snapshotKey);
+    const size = snapshot.batchSize ?? BATCH_SIZE;
+    const candidates = batchSlice(snapshot.checked, batch, size).flatMap((id) => byId.get(id) ?? []);
 
     const skipped: BatchResults['skipped'] = [];
     const tagged = await mapWithConcurrency(candidates, config.reconcile.concurrency, async (a) => ({
@@ -61,7 +93,7 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     for (const t of tagged) if (t.reason) skipped.push({ accountId: t.account.accountId, reason: t.reason });
     const accounts = tagged.filter((t) => !t.reason).map((t) => t.account);
 
-    const repo = repoDrift(accounts, snapshot.repo, config, indexRepo(snapshot.accounts, snapshot.repo));
+    const repo = repoDrift(accounts, snapshot.repo, config, index);
     const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) =>
       roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
     );

@@ -10,6 +10,7 @@ import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import {
   accountsUnderOus,
   batchCount,
+  batchSizeFor,
   listAccounts,
   type ReconcileMode,
   type ReconcileSnapshot,
@@ -62,10 +63,11 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
       deps.github().then((octokit) => readRepoSnapshot(octokit, config)),
     ]);
     const { checked, skipped } = selectAccounts(accounts, config, excludedByOu);
-    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, skipped, repo };
+    const batchSize = batchSizeFor(checked.length, config.reconcile.concurrency);
+    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, batchSize, skipped, repo };
     const key = snapshotKey(runPrefix(event.execution.name));
     await deps.store.putJson(key, snapshot);
-    const count = batchCount(checked.length);
+    const count = batchCount(checked.length, batchSize);
     logger.info('Reconcile inventory', {
       accounts: accounts.length,
       checked: checked.length,

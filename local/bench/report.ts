@@ -340,7 +340,7 @@ function reconcileCost(r: BenchReport): string[] {
     return [
       head,
       '',
-      `${r.reconcile}. From the state machine alone: Inventory, CheckBatches, Report, Done plus one CheckBatch per 100 accounts = ${per(1000)} transitions at 1,000 accounts (${formatUsd(per(1000) * PRICES.stateTransition)}) and ${per(10000)} at 10,000 (${formatUsd(per(10000) * PRICES.stateTransition)}); Lambda GB-seconds need the measured durations.`,
+      `${r.reconcile}. From the state machine alone: Inventory, CheckBatches, Report, Done plus one CheckBatch per 100 accounts (from 500 accounts up) = ${per(1000)} transitions at 1,000 accounts (${formatUsd(per(1000) * PRICES.stateTransition)}) and ${per(10000)} at 10,000 (${formatUsd(per(10000) * PRICES.stateTransition)}); Lambda GB-seconds need the measured durations.`,
     ];
   }
   const m = r.reconcile;
@@ -396,7 +396,7 @@ function reconcileCost(r: BenchReport): string[] {
   return [
     head,
     '',
-    `Measured runs as in section 4. The model rows: transitions from the state machine (Inventory, CheckBatches, Report, Done + one CheckBatch per 100 accounts; the measured runs fit ${transitionsFit.intercept.toFixed(1)} + ${transitionsFit.slope.toFixed(4)}·n), Lambda invocations and GB-seconds from a least-squares line through the measured runs${gbsFit ? ` (GB-s ≈ ${gbsFit.intercept.toFixed(3)} + ${gbsFit.slope.toExponential(3)}·n)` : ''}. Stand-in durations exclude network latency, but up to 5 CheckBatch handlers run at once in one process and share its CPU, so each batch's duration is stretched by the others: the reconcile GB-seconds are an overestimate of the compute, not a lower bound.`,
+    `Measured runs as in section 4. The model rows: transitions from the state machine (Inventory, CheckBatches, Report, Done + one CheckBatch per 100 accounts from 500 accounts up, while smaller organizations are split into 5 smaller batches; the measured runs fit ${transitionsFit.intercept.toFixed(1)} + ${transitionsFit.slope.toFixed(4)}·n), Lambda invocations and GB-seconds from a least-squares line through the measured runs${gbsFit ? ` (GB-s ≈ ${gbsFit.intercept.toFixed(3)} + ${gbsFit.slope.toExponential(3)}·n)` : ''}. Stand-in durations exclude network latency, but up to 5 CheckBatch handlers run at once in one process and share its CPU, so each batch's duration is stretched by the others: the reconcile GB-seconds are an overestimate of the compute, not a lower bound.`,
     '',
     renderTable(
       ['accounts', 'state transitions', 'Lambda requests', 'GB-s', 'Step Functions', 'Lambda', 'total'],

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { batchSizeFor, MAP_CONCURRENCY } from '../../functions/lib/reconcile';
 import { type Json, lambdaInvoke, runStateMachine } from '../support/asl';
 
 const FILE = 'state-machines/reconcile.asl.json';
@@ -73,6 +75,16 @@ describe('reconcile state machine', () => {
       { snapshotKey: 'runs/test/snapshot.json', batchCount: 3, mode: 'report', runId: '202506010600' },
     ]);
     expect(states.filter((s) => s === 'CheckBatch')).toHaveLength(3);
+  });
+
+  it('checks as many batches at once as the inventory sizes them for, so a small organization fills every slot', () => {
+    // Prepare
+    const asl = JSON.parse(readFileSync(FILE, 'utf8')) as { States: { CheckBatches: { MaxConcurrency: number } } };
+    // Act
+    const sizes = [100, 130, 1000, 20].map((accounts) => batchSizeFor(accounts, 10));
+    // Assess
+    expect(asl.States.CheckBatches.MaxConcurrency).toBe(MAP_CONCURRENCY);
+    expect(sizes).toEqual([20, 26, 100, 10]);
   });
 
   it('handles an organization with nothing to check (no batches)', async () => {

@@ -102,7 +102,8 @@ describe('reconcile handlers', () => {
       // Assess
       expect(inventory).toMatchObject({
         snapshotKey: 'runs/daily/snapshot.json',
-        batchCount: 2,
+        // 130 accounts fill the Map's 5 parallel slots: 5 batches of 26, not 2 of 100.
+        batchCount: 5,
         accountCount: 130,
         runId: '202506010600',
       });
@@ -123,6 +124,9 @@ describe('reconcile handlers', () => {
         'runs/daily/report.json',
         'runs/daily/results/0.json',
         'runs/daily/results/1.json',
+        'runs/daily/results/2.json',
+        'runs/daily/results/3.json',
+        'runs/daily/results/4.json',
         'runs/daily/snapshot.json',
       ]);
     } finally {
@@ -148,6 +152,27 @@ describe('reconcile handlers', () => {
       // 5 role-missing accounts are remediable; the unassumable one needs a person and takes no budget.
       expect(report).toMatchObject({ driftedAccounts: 6, started: 2, deferred: 3 });
       expect(w.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toMatch(/deferred to the next run: 3/);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it("reads a run's snapshot once in a container that checks several of its batches, and still checks them all", async () => {
+    // Prepare
+    const w = world(130, 3);
+    const reads: string[] = [];
+    const getJson = w.store.getJson.bind(w.store);
+    w.store.getJson = async <T>(key: string): Promise<T> => {
+      reads.push(key);
+      return getJson<T>(key);
+    };
+    try {
+      // Act
+      const { inventory, report } = await run(w, 'report');
+      // Assess
+      expect(inventory.batchCount).toBe(5);
+      expect(reads.filter((k) => k === inventory.snapshotKey)).toHaveLength(1 + 1); // the check container, the report
+      expect(report).toMatchObject({ accountsChecked: 130, driftedAccounts: 4 });
     } finally {
       w.restore();
     }
