@@ -44,17 +44,7 @@ export async function ensureOnboardingPullRequest(
   const repoRef = { owner, repo };
   const branch = onboardingBranch(config, account.accountId);
 
-  const base = await readBase(octokit, config, account);
-  const plan = planOnboardingChange({
-    account,
-    role: input.role,
-    config,
-    baseTree: base.tree,
-    workflowText: base.workflowText,
-    existingFolderAccountId: base.existingFolderAccountId,
-    drift: input.drift,
-    executionUrl: input.executionUrl,
-  });
+  const { base, plan } = await planAgainstBase(octokit, config, input);
   if (plan.kind === 'already-onboarded') {
     logger.info('Base branch already onboards the account', { folder: plan.folder, baseBranch });
     return { outcome: 'already-onboarded', branch, files: [] };
@@ -62,17 +52,14 @@ export async function ensureOnboardingPullRequest(
   const files = [...plan.files.map((f) => f.path), ...(plan.workflowChanged ? [workflowPath] : [])];
 
   const pulls = await listBranchPulls(octokit, config, branch);
-  const open = pulls.find((p) => p.state === 'open');
-  const regenerate = input.force || input.drift.includes('pr-stale');
-  if (open && !regenerate && parseOnboardingMarker(open.body)?.hash === plan.contentHash) {
-    return { outcome: 'unchanged', branch, number: open.number, url: open.html_url, files };
-  }
-  const lastClosed = pulls.find((p) => p.state !== 'open');
-  if (!open && lastClosed && !lastClosed.merged_at && !input.force) {
-    logger.info('Onboarding pull request was closed unmerged; not reopening without force', {
-      number: lastClosed.number,
-    });
-    return { outcome: 'declined', branch, number: lastClosed.number, url: lastClosed.html_url, files };
+  const decision = decide(plan.contentHash, pulls, input);
+  const open = decision.open;
+  if (decision.outcome === 'unchanged' || decision.outcome === 'declined') {
+    const pr = decision.pull;
+    if (decision.outcome === 'declined') {
+      logger.info('Onboarding pull request was closed unmerged; not reopening without force', { number: pr.number });
+    }
+    return { outcome: decision.outcome, branch, number: pr.number, url: pr.html_url, files };
   }
 
   const commitSha = await commitChange(octokit, config, plan, base);
@@ -138,9 +125,24 @@ export async function previewOnboardingPullRequest(
 ): Promise<OnboardingPullRequestPreview> {
   const { account } = input;
   const branch = onboardingBranch(config, account.accountId);
-  const base = await readBase(octokit, config, account);
+  const { base, plan } = await planAgainstBase(octokit, config, input);
+  const pulls = await listBranchPulls(octokit, config, branch);
+  const outcome: PullRequestOutcome =
+    plan.kind === 'already-onboarded' ? 'already-onboarded' : decide(plan.contentHash, pulls, input).outcome;
+  return {
+    branch,
+    outcome,
+    plan,
+    baseWorkflowText: base.workflowText,
+    pulls: pulls.map((p) => ({ number: p.number, state: p.state, url: p.html_url, merged: Boolean(p.merged_at) })),
+  };
+}
+
+/** Reads the base branch and plans the change against it: the first half of both ensure and preview. */
+async function planAgainstBase(octokit: Octokit, config: OnboardingConfig, input: OnboardingPullRequestInput) {
+  const base = await readBase(octokit, config, input.account);
   const plan = planOnboardingChange({
-    account,
+    account: input.account,
     role: input.role,
     config,
     baseTree: base.tree,
@@ -149,27 +151,28 @@ export async function previewOnboardingPullRequest(
     drift: input.drift,
     executionUrl: input.executionUrl,
   });
-  const pulls = await listBranchPulls(octokit, config, branch);
+  return { base, plan };
+}
+
+type Decision =
+  | { outcome: 'unchanged' | 'declined'; pull: PullSummary; open?: PullSummary }
+  | { outcome: 'updated'; open: PullSummary }
+  | { outcome: 'opened'; open?: undefined };
+
+/**
+ * What the branch's pull requests call for: an open PR carrying this change's hash is `unchanged` (unless forced or
+ * reported stale); a PR a human closed unmerged, with none open, is `declined` (unless forced); an open PR is
+ * `updated`; otherwise one is `opened`.
+ */
+function decide(contentHash: string, pulls: PullSummary[], input: OnboardingPullRequestInput): Decision {
   const open = pulls.find((p) => p.state === 'open');
-  const lastClosed = pulls.find((p) => p.state !== 'open');
   const regenerate = input.force || input.drift.includes('pr-stale');
-  const outcome: PullRequestOutcome =
-    plan.kind === 'already-onboarded'
-      ? 'already-onboarded'
-      : open && !regenerate && parseOnboardingMarker(open.body)?.hash === plan.contentHash
-        ? 'unchanged'
-        : !open && lastClosed && !lastClosed.merged_at && !input.force
-          ? 'declined'
-          : open
-            ? 'updated'
-            : 'opened';
-  return {
-    branch,
-    outcome,
-    plan,
-    baseWorkflowText: base.workflowText,
-    pulls: pulls.map((p) => ({ number: p.number, state: p.state, url: p.html_url, merged: Boolean(p.merged_at) })),
-  };
+  if (open && !regenerate && parseOnboardingMarker(open.body)?.hash === contentHash) {
+    return { outcome: 'unchanged', pull: open, open };
+  }
+  const lastClosed = pulls.find((p) => p.state !== 'open');
+  if (!open && lastClosed && !lastClosed.merged_at && !input.force) return { outcome: 'declined', pull: lastClosed };
+  return open ? { outcome: 'updated', open } : { outcome: 'opened' };
 }
 
 interface BaseState {
