@@ -179,6 +179,21 @@ interface HttpErrorLike {
 }
 
 /** The HTTP status of an Octokit error, or undefined for anything else. */
+/** The commit the base branch points at. A missing branch is a configuration problem, not a transient one. */
+export async function baseCommitSha(octokit: Octokit, config: OnboardingConfig): Promise<string> {
+  const { owner, repo, baseBranch } = config.github;
+  try {
+    return (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` })).data.object.sha;
+  } catch (err) {
+    if (httpStatus(err) === 404) {
+      throw new ConfigError(
+        `github.baseBranch "${baseBranch}" was not found in ${owner}/${repo}, or the credentials cannot see that repository`,
+      );
+    }
+    throw toNamedGitHubError(err, `read branch ${baseBranch}`);
+  }
+}
+
 export function httpStatus(err: unknown): number | undefined {
   const status = (err as HttpErrorLike | undefined)?.status;
   return typeof status === 'number' && status > 0 ? status : undefined;

@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { OnboardingConfig } from './config';
-import { ConfigError, WorkflowMatrixNotFound } from './errors';
-import { githubMessage, httpStatus, toNamedGitHubError } from './github-client';
+import { WorkflowMatrixNotFound } from './errors';
+import { baseCommitSha, githubMessage, httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import {
   type OnboardingChange,
@@ -185,17 +185,7 @@ interface BaseState {
 
 async function readBase(octokit: Octokit, config: OnboardingConfig, account: AccountContext): Promise<BaseState> {
   const { owner, repo, baseBranch, workflowPath, accountsDir } = config.github;
-  let commitSha: string;
-  try {
-    commitSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` })).data.object.sha;
-  } catch (err) {
-    if (httpStatus(err) === 404) {
-      throw new ConfigError(
-        `github.baseBranch "${baseBranch}" was not found in ${owner}/${repo}, or the credentials cannot see that repository`,
-      );
-    }
-    throw toNamedGitHubError(err, `read branch ${baseBranch}`);
-  }
+  const commitSha = await baseCommitSha(octokit, config);
   const root = await gh('read the base tree', () =>
     octokit.rest.git.getTree({ owner, repo, tree_sha: commitSha, recursive: '1' }),
   );

@@ -3,8 +3,7 @@ import { createGunzip } from 'node:zlib';
 import type { Octokit } from '@octokit/rest';
 import type { OnboardingConfig } from './config';
 import type { OnboardingPull, RepoFolder, RepoSnapshot } from './drift';
-import { ConfigError } from './errors';
-import { httpStatus, toNamedGitHubError } from './github-client';
+import { baseCommitSha, toNamedGitHubError } from './github-client';
 import { parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
 
 /**
@@ -32,18 +31,8 @@ export async function readRepoSnapshot(
   config: OnboardingConfig,
   options: ReadRepoSnapshotOptions = {},
 ): Promise<RepoSnapshot> {
-  const { owner, repo, baseBranch, workflowPath, accountsDir, branchPrefix } = config.github;
-  let commitSha: string;
-  try {
-    commitSha = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${baseBranch}` })).data.object.sha;
-  } catch (err) {
-    if (httpStatus(err) === 404) {
-      throw new ConfigError(
-        `github.baseBranch "${baseBranch}" was not found in ${owner}/${repo}, or the credentials cannot see that repository`,
-      );
-    }
-    throw toNamedGitHubError(err, `read branch ${baseBranch}`);
-  }
+  const { owner, repo, workflowPath, accountsDir, branchPrefix } = config.github;
+  const commitSha = await baseCommitSha(octokit, config);
 
   const files = await gh('download the base branch', async () => {
     const res = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
