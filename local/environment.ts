@@ -58,6 +58,8 @@ import {
 export const LOCAL_REGION = 'us-east-1';
 const FUNCTIONS = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
+const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-report'] as const;
+type ReconcileFunction = (typeof RECONCILE_FUNCTIONS)[number];
 /** A Lambda handler as invoked by the runtime: event and context. */
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 const ROOT = process.cwd();
@@ -246,7 +248,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;
 
-    const handlers = await loadHandlers(options.handlers ?? 'source');
+    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source');
     const rules = await synthesizedRules(config);
     const topicArn = bootstrap.topicArn;
     const sns = new SNSClient(clientConfig);
@@ -288,7 +290,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       mode: 'report' | 'remediate',
       opts: ReconcileRunOptions = {},
     ): Promise<ReconcileRun> => {
-      reconcileHandlers ??= loadReconcileHandlers(options.handlers ?? 'source');
+      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source');
       const fns = await reconcileHandlers;
       const sfn = awsStandIn && stepFunctions(awsStandIn.state);
       const startedBefore = sfn?.executions().length ?? 0;
@@ -628,10 +630,16 @@ function createAccountResultEvent(
   };
 }
 
-/** The Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). */
-async function loadHandlers(kind: 'bundles' | 'source'): Promise<Record<FunctionName, StepHandler>> {
+/**
+ * Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). Sources get
+ * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply.
+ */
+async function loadHandlers<N extends FunctionName | ReconcileFunction>(
+  names: readonly N[],
+  kind: 'bundles' | 'source',
+): Promise<Record<N, StepHandler>> {
   const entries = await Promise.all(
-    FUNCTIONS.map(async (name) => {
+    names.map(async (name) => {
       if (kind === 'bundles') {
         const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
           handler: LambdaHandler;
@@ -646,10 +654,11 @@ async function loadHandlers(kind: 'bundles' | 'source'): Promise<Record<Function
       return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
     }),
   );
-  return Object.fromEntries(entries) as Record<FunctionName, StepHandler>;
+  return Object.fromEntries(entries) as Record<N, StepHandler>;
 }
 
-function importSource(name: FunctionName): Promise<unknown> {
+function importSource(name: FunctionName | ReconcileFunction): Promise<unknown> {
+  // Literal paths, so that bundlers and jest see each import.
   switch (name) {
     case 'resolve-account':
       return import('../functions/resolve-account/handler');
@@ -657,6 +666,12 @@ function importSource(name: FunctionName): Promise<unknown> {
       return import('../functions/ensure-cicd-role/handler');
     case 'open-pull-request':
       return import('../functions/open-pull-request/handler');
+    case 'reconcile-inventory':
+      return import('../functions/reconcile-inventory/handler');
+    case 'reconcile-check':
+      return import('../functions/reconcile-check/handler');
+    case 'reconcile-report':
+      return import('../functions/reconcile-report/handler');
   }
 }
 
@@ -726,8 +741,6 @@ function placeholderFunctions(): string {
 // ---- reconcile ---------------------------------------------------------------------------------------------------
 
 const RECONCILE_ASL = 'state-machines/reconcile.asl.json';
-const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-report'] as const;
-type ReconcileFunction = (typeof RECONCILE_FUNCTIONS)[number];
 
 const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`;
 
@@ -739,36 +752,4 @@ async function ensureBucket(clientConfig: ClientConfig, bucket: string): Promise
     if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
   }
   return bucket;
-}
-
-/** The reconcile handlers, built bundles or TypeScript sources (loaded on the first run, after the env is set). */
-async function loadReconcileHandlers(kind: 'bundles' | 'source'): Promise<Record<ReconcileFunction, StepHandler>> {
-  const entries = await Promise.all(
-    RECONCILE_FUNCTIONS.map(async (name) => {
-      if (kind === 'bundles') {
-        const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
-          handler: LambdaHandler;
-        };
-        return [name, (event: unknown) => mod.handler(event, lambdaContext(name))] as const;
-      }
-      const mod = (await importReconcileSource(name)) as {
-        makeHandler: (deps: unknown) => LambdaHandler;
-        defaultDeps: () => unknown;
-      };
-      const handler = mod.makeHandler(mod.defaultDeps());
-      return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<ReconcileFunction, StepHandler>;
-}
-
-function importReconcileSource(name: ReconcileFunction): Promise<unknown> {
-  switch (name) {
-    case 'reconcile-inventory':
-      return import('../functions/reconcile-inventory/handler');
-    case 'reconcile-check':
-      return import('../functions/reconcile-check/handler');
-    case 'reconcile-report':
-      return import('../functions/reconcile-report/handler');
-  }
 }
