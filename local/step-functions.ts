@@ -50,6 +50,24 @@ export function loadDefinition(path: string, substitutions: Record<string, strin
   return JSON.parse(text) as StateMachineDefinition;
 }
 
+/**
+ * One validated `StateMachine` per definition text. Step Functions validates a definition once, when the state
+ * machine is created or updated, not on every execution; the library validates in its constructor (about 150 ms for
+ * the reconcile definition), so building it per run would charge every local execution with a create.
+ * `run()` keeps no state between executions, so concurrent runs may share one instance.
+ */
+const stateMachines = new Map<string, StateMachine>();
+
+function stateMachineFor(definition: StateMachineDefinition): StateMachine {
+  const key = JSON.stringify(definition);
+  let machine = stateMachines.get(key);
+  if (!machine) {
+    machine = new StateMachine(definition);
+    stateMachines.set(key, machine);
+  }
+  return machine;
+}
+
 /** Reads a definition without substituting anything (for structural checks). */
 export function readDefinition(path: string): StateMachineDefinition {
   return JSON.parse(readFileSync(path, 'utf8')) as StateMachineDefinition;
@@ -139,8 +157,7 @@ export async function runOnboarding(
     .filter(([, state]) => state.Type === 'Task')
     .map(([name]) => name);
 
-  const stateMachine = new StateMachine(definition);
-  const execution = stateMachine.run(input, {
+  const execution = stateMachineFor(definition).run(input, {
     overrides: {
       taskResourceLocalHandlers: {
         ResolveAccount: lambdaInvoke(handlers.resolveAccount),
@@ -230,7 +247,7 @@ export async function runStateMachine(
   const waitNames = Object.entries(definition.States)
     .filter(([, state]) => state.Type === 'Wait')
     .map(([name]) => name);
-  const execution = new StateMachine(definition).run(input, {
+  const execution = stateMachineFor(definition).run(input, {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(
         Object.entries(handlersByState).map(([name, fn]) => [name, async (i: Json) => (await fn(i)) as Json]),

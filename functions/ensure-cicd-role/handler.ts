@@ -1,10 +1,10 @@
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ensureCicdRole } from '../lib/cicd-role';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
 import { logger, startInvocation } from '../lib/logger';
-import { type AwsCredentialIdentity, assumeMemberAccount } from '../lib/member-account';
+import { type AwsCredentialIdentity, assumeMemberAccount, memberIamClients } from '../lib/member-account';
 import type { AccountContext, RoleResult } from '../lib/types';
 
 export interface EnsureCicdRoleEvent {
@@ -52,13 +52,14 @@ export function makeHandler(
   };
 }
 
-// Created once per container: the management account's STS; member-account IAM clients are built per call.
+// Created once per container: the management account's STS; member-account IAM clients are built per call
+// and share one HTTP handler (memberIamClients).
 const sts = new STSClient({});
 
 export const defaultDeps = (): EnsureCicdRoleDeps => ({
   config: configFromEnv(),
   sts,
-  iamFor: (credentials) => new IAMClient({ credentials }),
+  iamFor: memberIamClients(),
   partition: partitionOf(process.env.AWS_REGION),
 });
 

@@ -147,30 +147,36 @@ type MatrixState = 'present' | 'missing' | 'limit';
 
 /**
  * Is the matrix missing a folder? `limit` when adding it would pass GitHub's 256-job limit. The workflow is parsed
- * once per checker (not once per account: that parse was most of a batch's CPU); the first missing folder is also
- * added for real, so a matrix that cannot take a minimal edit fails the run as before (WorkflowMatrixNotFound).
+ * once per workflow text (not once per account, nor once per batch: that parse was most of a batch's CPU); one
+ * missing folder is also added for real, once, so a matrix that cannot take a minimal edit fails every batch that
+ * needs it as before (WorkflowMatrixNotFound). The last checker is kept: a warm container checks batches of one run.
  */
 function matrixChecker(workflowText: string, config: OnboardingConfig): (folder: string) => MatrixState {
   const { matrixKey } = config.github;
+  if (lastChecker?.workflowText === workflowText && lastChecker.matrixKey === matrixKey) return lastChecker.check;
   let lists: ReturnType<typeof readMatrixLists> | undefined;
-  let editTried = false;
-  return (folder) => {
+  let edit: { outcome: 'ok' | 'limit' } | { error: unknown } | undefined;
+  const check = (folder: string): MatrixState => {
     lists ??= readMatrixLists(workflowText, matrixKey);
     const targets = lists.filter((list) => !list.entries.includes(folder));
     if (targets.length === 0) return 'present';
     if (targets.some((list) => (list.entries.length + 1) * list.jobsPerEntry > GITHUB_MATRIX_LIMIT)) return 'limit';
-    if (!editTried) {
-      editTried = true;
+    if (!edit) {
       try {
         addMatrixEntry(workflowText, matrixKey, folder);
+        edit = { outcome: 'ok' };
       } catch (err) {
-        if (err instanceof MatrixLimitExceeded) return 'limit';
-        throw err;
+        edit = err instanceof MatrixLimitExceeded ? { outcome: 'limit' } : { error: err };
       }
     }
-    return 'missing';
+    if ('error' in edit) throw edit.error;
+    return edit.outcome === 'limit' ? 'limit' : 'missing';
   };
+  lastChecker = { workflowText, matrixKey, check };
+  return check;
 }
+
+let lastChecker: { workflowText: string; matrixKey: string; check: (folder: string) => MatrixState } | undefined;
 
 /**
  * Repository drift of each account: folder, tfvars account id and matrix entry on the base branch, and the state of
@@ -315,6 +321,7 @@ function plannedHash(
       workflowText,
       existingFolderAccountId: snapshot.folders[expected.folder]?.tfvarsAccountId,
       drift: findings.map((f) => f.class),
+      verifyMatrixEdit: false, // only compared with the hash of an edit the onboarding verified
     });
     return plan.kind === 'change' ? plan.contentHash : undefined;
   } catch {

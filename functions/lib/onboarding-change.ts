@@ -28,6 +28,11 @@ export interface PlanInput {
   drift: string[];
   /** Link to the Step Functions execution, shown in the body. */
   executionUrl?: string;
+  /**
+   * false only to compute the content hash to compare with an open pull request's (reconciliation): the matrix edit
+   * is then not re-parsed for verification (see AddMatrixEntryOptions.verify). An onboarding always verifies.
+   */
+  verifyMatrixEdit?: boolean;
 }
 
 export interface ChangeFile {
@@ -104,7 +109,9 @@ export function planOnboardingChange(input: PlanInput): OnboardingChange {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   // addMatrixEntry is a no-op when every job already lists the folder, and fills in the jobs that miss it.
-  const edit = addMatrixEntry(input.workflowText, config.github.matrixKey, folder);
+  const edit = addMatrixEntry(input.workflowText, config.github.matrixKey, folder, {
+    verify: input.verifyMatrixEdit ?? true,
+  });
   if (files.length === 0 && !edit.changed) return { kind: 'already-onboarded', folder };
 
   const contentHash = hashChange(files, config.github.workflowPath, edit.text);

@@ -16,7 +16,7 @@ import { parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboardin
  *    `<accountsDir>/<folder>/`, each folder's terraform.tfvars and the workflow, so memory stays small however big
  *    the repo is. This replaces a recursive tree (which GitHub truncates past 100,000 entries) plus one blob read
  *    per folder to learn which account it belongs to.
- * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated: onboarding pull requests are recognised by
+ * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated, read alongside 1 and 2: onboarding pull requests are recognised by
  *    their head branch `<branchPrefix><accountId>`. This is the one read that grows: with the number of pull
  *    requests in the repository (one page per 100), not with the accounts checked.
  */
@@ -32,6 +32,9 @@ export async function readRepoSnapshot(
   options: ReadRepoSnapshotOptions = {},
 ): Promise<RepoSnapshot> {
   const { owner, repo, workflowPath, accountsDir, branchPrefix } = config.github;
+  // The pull requests do not depend on the commit: listed while the ref and the tarball are read.
+  const pullsRead = listOnboardingPulls(octokit, config, branchPrefix);
+  pullsRead.catch(() => {}); // awaited below; a failure of the tree read must not leave it unhandled
   const commitSha = await baseCommitSha(octokit, config);
 
   const files = await gh('download the base branch', async () => {
@@ -50,7 +53,7 @@ export async function readRepoSnapshot(
     });
   });
 
-  const pulls = await listOnboardingPulls(octokit, config, branchPrefix);
+  const pulls = await pullsRead;
   return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls };
 }
 

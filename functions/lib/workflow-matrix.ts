@@ -14,6 +14,13 @@ export const GITHUB_MATRIX_LIMIT = 256;
 
 export interface AddMatrixEntryOptions {
   maxEntries?: number;
+  /**
+   * Parse the edited text again and refuse an edit that is not exactly "the workflow plus the entry" (default true).
+   * Only a caller that compares the text with one an earlier verified edit produced (reconciliation matching an
+   * onboarding pull request's content hash) may skip it: the splice is deterministic, so an edit that would fail
+   * the check cannot have been committed, and its text matches nothing.
+   */
+  verify?: boolean;
 }
 
 export interface MatrixEdit {
@@ -36,8 +43,16 @@ interface Insertion {
 
 type QuoteStyle = 'PLAIN' | 'QUOTE_SINGLE' | 'QUOTE_DOUBLE';
 
+/**
+ * The last workflow parsed, with its plain value. Reconciliation asks about many folders of one base workflow (the
+ * matrix lists once per batch, a planned edit per account with an open pull request), so the base is parsed once,
+ * not once per question. Nothing here mutates a parsed document (`toJS` makes a fresh copy).
+ */
+let lastParsed: { text: string; doc: Document } | undefined;
+
 function parseWorkflow(workflowText: string): Document {
-  const doc = parseDocument(workflowText);
+  if (lastParsed?.text !== workflowText) lastParsed = { text: workflowText, doc: parseDocument(workflowText) };
+  const { doc } = lastParsed;
   const error = doc.errors[0];
   if (error) throw new WorkflowMatrixNotFound(`The workflow is not valid YAML (${error.code}): ${error.message}`);
   return doc;
@@ -243,6 +258,7 @@ export function addMatrixEntry(
   });
   const text = applyInsertions(workflowText, insertions);
 
+  if (options.verify === false) return { changed: true, text };
   // The edited text must read as the same workflow plus the entry in each target list, and nothing else.
   const expected = doc.toJS() as { jobs: Record<string, { strategy: { matrix: Record<string, string[]> } }> };
   for (const { job } of targets) expected.jobs[job]?.strategy.matrix[matrixKey]?.push(entry);

@@ -1,4 +1,3 @@
-import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
@@ -13,6 +12,7 @@ import {
 } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
+import { memberIamClients } from '../lib/member-account';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import {
   BATCH_SIZE,
@@ -93,10 +93,14 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     for (const t of tagged) if (t.reason) skipped.push({ accountId: t.account.accountId, reason: t.reason });
     const accounts = tagged.filter((t) => !t.reason).map((t) => t.account);
 
-    const repo = repoDrift(accounts, snapshot.repo, config, index);
-    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) =>
+    // The role reads go out first; the repository drift (CPU only) is worked out while they are in flight.
+    const rolesRead = mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) =>
       roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
     );
+    rolesRead.catch(() => {}); // awaited below, unless repoDrift throws first (then the run fails anyway)
+    await new Promise((resolve) => setImmediate(resolve)); // lets the first requests reach their sockets
+    const repo = repoDrift(accounts, snapshot.repo, config, index);
+    const roles = await rolesRead;
     const results = accounts.map((a, i) => {
       const combined = combineFindings(a, roles[i] ?? [], repo[i]?.findings ?? []);
       const pending = repo[i]?.pendingPullRequest;
@@ -123,7 +127,7 @@ export const defaultDeps = (): CheckDeps => ({
   config: configFromEnv(),
   organizations: new OrganizationsClient({ region: 'us-east-1' }),
   sts: new STSClient({}),
-  iamFor: (credentials) => new IAMClient({ credentials }),
+  iamFor: memberIamClients(),
   partition: partitionOf(process.env.AWS_REGION),
   store: objectStoreFromEnv(process.env),
 });

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { memberIamClients } from '../../functions/lib/member-account';
 import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import type { LocalEnvironment } from '../environment';
 import { type Json, lambdaInvoke, runStateMachine } from '../step-functions';
@@ -73,13 +74,39 @@ function growOrganization(env: LocalEnvironment, existing: string[], total: numb
   }
 }
 
-/** The floor: ListAccounts pages, then AssumeRole, GetRole, ListAttachedRolePolicies per account, `concurrency` at once. */
-async function floorRun(env: LocalEnvironment, concurrency: number): Promise<{ ms: number; calls: number }> {
+interface FloorClients {
+  organizations: OrganizationsClient;
+  sts: STSClient;
+  iamFor: ReturnType<typeof memberIamClients>;
+}
+
+/**
+ * The floor's clients, made once and kept for every floor run, as a warm Lambda container keeps the check step's:
+ * one Organizations and one STS client, and member-account IAM clients from the same factory as reconcile-check's
+ * (memberIamClients: one HTTP handler and one set of resolved settings for all). Neither side pays for new
+ * connections or settings on a warm run.
+ */
+function floorClients(env: LocalEnvironment): FloorClients {
+  const clientConfig = { region: 'us-east-1', endpoint: env.aws.endpoint, credentials: env.aws.credentials };
+  const { credentials: _, ...iamConfig } = clientConfig;
+  return {
+    organizations: new OrganizationsClient(clientConfig),
+    sts: new STSClient(clientConfig),
+    iamFor: memberIamClients(iamConfig),
+  };
+}
+
+/**
+ * The floor: ListAccounts pages, then AssumeRole, GetRole, ListAttachedRolePolicies per account, `concurrency` at
+ * once, with the check step's member-account IAM client factory.
+ */
+async function floorRun(
+  env: LocalEnvironment,
+  concurrency: number,
+  { organizations, sts, iamFor }: FloorClients,
+): Promise<{ ms: number; calls: number }> {
   const standIn = env.aws.standIn;
   if (!standIn) throw new Error('the reconcile benchmark needs the embedded AWS stand-in');
-  const clientConfig = { region: 'us-east-1', endpoint: env.aws.endpoint, credentials: env.aws.credentials };
-  const organizations = new OrganizationsClient(clientConfig);
-  const sts = new STSClient(clientConfig);
   const from = standIn.calls.length;
   const started = performance.now();
   const ids: string[] = [];
@@ -99,13 +126,10 @@ async function floorRun(env: LocalEnvironment, concurrency: number): Promise<{ m
           RoleSessionName: 'bench-floor',
         }),
       );
-      const iam = new IAMClient({
-        ...clientConfig,
-        credentials: {
-          accessKeyId: c?.AccessKeyId as string,
-          secretAccessKey: c?.SecretAccessKey as string,
-          sessionToken: c?.SessionToken,
-        },
+      const iam = iamFor({
+        accessKeyId: c?.AccessKeyId as string,
+        secretAccessKey: c?.SecretAccessKey as string,
+        sessionToken: c?.SessionToken as string,
       });
       await iam.send(new GetRoleCommand({ RoleName: env.config.cicdRoleName })).catch(() => undefined);
       await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: env.config.cicdRoleName })).catch(() => undefined);
@@ -114,6 +138,12 @@ async function floorRun(env: LocalEnvironment, concurrency: number): Promise<{ m
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
   return { ms: performance.now() - started, calls: standIn.calls.length - from };
 }
+
+/**
+ * Sweep/floor pairs per size: a shared machine's noise is tens of ms, a tenth of a 100-account sweep, so small sizes
+ * (about a second a pair) get more pairs; 5,000 accounts (about a minute a pair) get one.
+ */
+const repeatsFor = (accounts: number): number => (accounts <= 200 ? 9 : accounts <= 1100 ? 5 : 1);
 
 const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-report'] as const;
 
@@ -177,14 +207,17 @@ export async function measureReconcile(
   const runs: ReconcileRun[] = [];
   const baseline = standIn.state.accounts.size;
   // Warm-up: the first sweep in a process imports the three reconcile bundles (their cold start is section 1's
-  // measurement). One discarded sweep of the seeded organization makes every measured run a warm one, like the floor.
+  // measurement). One discarded sweep and one discarded floor run of the seeded organization make every measured
+  // run a warm one on both sides (imports done, clients made, connections open).
   await runner('report');
+  const clients = floorClients(env);
+  await floorRun(env, concurrency, clients);
   for (const size of sizes) {
     growOrganization(env, accounts, Math.max(0, size - baseline));
     const total = standIn.state.accounts.size;
     // Alternating reconcile and floor runs, median of each: the first run at a new size also warms the stand-in
     // and the JIT for the new accounts, which would otherwise be charged to whichever side runs first.
-    const repeats = total <= 1000 + baseline ? 3 : 1;
+    const repeats = repeatsFor(total);
     const walls: number[] = [];
     const floors: Array<{ ms: number; calls: number }> = [];
     let result: RunnerResult | undefined;
@@ -198,7 +231,7 @@ export async function measureReconcile(
       walls.push(performance.now() - started);
       awsCalls = standIn.calls.slice(awsFrom);
       ghCalls = github.requests.slice(ghFrom);
-      floors.push(await floorRun(env, concurrency));
+      floors.push(await floorRun(env, concurrency, clients));
     }
     const wallMs = median(walls);
     const floorMs = median(floors.map((f) => f.ms));
@@ -228,8 +261,8 @@ export async function measureReconcile(
     runs,
     concurrency,
     notes: [
-      `The organization is grown in the AWS stand-in to each size (${baseline} seeded accounts plus bench accounts in \`Root/bench-workloads\`, each with an onboarded \`cicd\` role: configured trust policy, managed tag, configured policies; the repository does not hold their folders, so they report folder and matrix drift, which report mode does not act on). Each size runs \`env.runReconcile('report')\` on the built bundles, after one discarded warm-up sweep that imports the bundles (their cold start is measured in section 1); up to 1,000 accounts the sweep and the floor alternate three times and the medians are reported (one run each at 5,000); wall time is around that call, calls are what the stand-ins received during one sweep.`,
-      `The floor runs in the same process right after: ListAccounts pages with the management credentials, then per account AssumeRole (${env.config.memberAccessRoleNames[0]}), GetRole and ListAttachedRolePolicies with the SDK clients directly, ${concurrency} accounts at once (reconcile.concurrency ${env.config.reconcile.concurrency} × the Map state's MaxConcurrency ${mapConcurrency()}), no other logic, no GitHub. Overhead = reconcile wall time / floor wall time.`,
+      `The organization is grown in the AWS stand-in to each size (${baseline} seeded accounts plus bench accounts in \`Root/bench-workloads\`, each with an onboarded \`cicd\` role: configured trust policy, managed tag, configured policies; the repository does not hold their folders, so they report folder and matrix drift, which report mode does not act on). Each size runs \`env.runReconcile('report')\` on the built bundles, after one discarded warm-up sweep that imports the bundles (their cold start is measured in section 1); the sweep and the floor alternate (${sizes.map((n) => `${repeatsFor(n)} pairs at ${n.toLocaleString('en-US')}`).join(', ')} accounts) and the medians are reported; wall time is around that call, calls are what the stand-ins received during one sweep. The local Step Functions runtime validates each definition once, as Step Functions does at CreateStateMachine, not on every execution.`,
+      `The floor runs in the same process right after: ListAccounts pages with the management credentials, then per account AssumeRole (${env.config.memberAccessRoleNames[0]}), GetRole and ListAttachedRolePolicies with the SDK clients directly (made once and kept across floor runs, as a warm container keeps the check step's; the member-account IAM clients come from the check step's own factory, memberIamClients, sharing one HTTP handler and one set of resolved settings), ${concurrency} accounts at once (reconcile.concurrency ${env.config.reconcile.concurrency} × the Map state's MaxConcurrency ${mapConcurrency()}), no other logic, no GitHub. Overhead = reconcile wall time / floor wall time.`,
       `Handler durations (for the GB-seconds of section 5) come from one more report-mode run of the same definition on the same bundles with each handler timed, at the sizes up to ${timedUpTo} accounts only (to spare the shared machine); \`env.runReconcile\` does not report them. Lambda invocations = state transitions − 2 (every state but CheckBatches and Done invokes a function).`,
     ],
   };

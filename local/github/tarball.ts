@@ -84,8 +84,29 @@ async function* walk(store: GitStore, treeSha: string, prefix: string): AsyncGen
   }
 }
 
+/**
+ * Archives already built, per store: a commit never changes, so neither does its archive (GitHub's codeload serves
+ * repeated downloads of a commit from its cache too). The last few per store are kept.
+ */
+const built = new WeakMap<GitStore, Map<string, Promise<Buffer>>>();
+const KEPT_PER_STORE = 8;
+
 /** The gzipped tarball of `commitSha` (which must be a commit of the store), with `top` as its one top folder. */
-export async function repositoryTarball(store: GitStore, commitSha: string, top: string): Promise<Buffer> {
+export function repositoryTarball(store: GitStore, commitSha: string, top: string): Promise<Buffer> {
+  const archives = built.get(store) ?? new Map<string, Promise<Buffer>>();
+  built.set(store, archives);
+  const key = `${commitSha} ${top}`;
+  let archive = archives.get(key);
+  if (!archive) {
+    archive = buildTarball(store, commitSha, top);
+    archives.set(key, archive);
+    archive.catch(() => archives.delete(key));
+    if (archives.size > KEPT_PER_STORE) archives.delete(archives.keys().next().value as string);
+  }
+  return archive;
+}
+
+async function buildTarball(store: GitStore, commitSha: string, top: string): Promise<Buffer> {
   const commit = await store.readCommit(commitSha);
   if (!commit) throw new Error(`${commitSha} is not a commit`);
   const comment = paxRecord('comment', commitSha);

@@ -7,6 +7,7 @@ import {
   roleDrift,
   summarize,
 } from '../../functions/lib/drift';
+import { WorkflowMatrixNotFound } from '../../functions/lib/errors';
 import { desiredStatement, desiredTrust } from '../support/ensure-cicd-role-fixtures';
 import {
   accounts,
@@ -17,6 +18,7 @@ import {
   WORKFLOW_PATH,
   workflowListing,
 } from '../support/reconcile-fixtures';
+import { FROM_JSON_WORKFLOW } from '../support/workflows';
 
 const config = reconcileConfig();
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -249,6 +251,46 @@ describe('repoDrift', () => {
     const [result] = repoDrift(org, snapshotOf(files), config);
     // Assess
     expect(result?.findings).toEqual([expect.objectContaining({ class: 'matrix-entry-missing', remediable: false })]);
+  });
+});
+
+describe('repoDrift across the batches of one run (a warm container)', () => {
+  it('gives each batch the same findings as a single pass over every account', () => {
+    // Prepare: six accounts, two of them missing from the matrix
+    const org = accounts(6);
+    const files = onboardedRepoFiles(org, config);
+    const listed = org.slice(2).map((a) => `aws-accounts/${a.name}`);
+    files[WORKFLOW_PATH] = workflowListing(listed);
+    const snapshot = snapshotOf(files);
+    const whole = repoDrift(org, snapshot, config);
+
+    // Act: the same snapshot checked as three batches, as the Map's iterations do
+    const batches = [org.slice(0, 2), org.slice(2, 4), org.slice(4)].flatMap((batch) =>
+      repoDrift(batch, snapshot, config),
+    );
+
+    // Assess
+    expect(batches).toEqual(whole);
+    expect(whole.map((r) => classesOf(r.findings))).toEqual([
+      ['matrix-entry-missing'],
+      ['matrix-entry-missing'],
+      [],
+      [],
+      [],
+      [],
+    ]);
+  });
+
+  it('fails every batch, not only the first, when the matrix cannot take an entry', () => {
+    // Prepare: a matrix computed by an expression (no literal list to add the folder to)
+    const org = accounts(4);
+    const files = onboardedRepoFiles(org, config);
+    files[WORKFLOW_PATH] = FROM_JSON_WORKFLOW;
+    const snapshot = snapshotOf(files);
+
+    // Act / Assess
+    expect(() => repoDrift(org.slice(0, 2), snapshot, config)).toThrow(WorkflowMatrixNotFound);
+    expect(() => repoDrift(org.slice(2), snapshot, config)).toThrow(WorkflowMatrixNotFound);
   });
 });
 

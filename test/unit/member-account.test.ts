@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, RegionDisabledException, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { assumeMemberAccount } from '../../functions/lib/member-account';
+import { assumeMemberAccount, memberIamClients } from '../../functions/lib/member-account';
 import {
   assumedCredentials,
   MEMBER_ACCOUNT,
@@ -125,5 +128,59 @@ describe('assumeMemberAccount', () => {
       RoleArn: `arn:aws-us-gov:iam::${MEMBER_ACCOUNT}:role/OrganizationAccountAccessRole`,
       RoleSessionName: 'reconcile',
     });
+  });
+});
+
+describe('memberIamClients', () => {
+  /** A minimal IAM endpoint: answers every GetRole, counting the TCP connections it accepts and the keys it saw. */
+  async function fakeIam() {
+    let connections = 0;
+    const accessKeys: string[] = [];
+    const server = createServer((req, res) => {
+      accessKeys.push(/Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(
+          '<GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRoleResult><Role>' +
+            '<RoleName>cicd</RoleName><Path>/</Path><Arn>arn:aws:iam::111111111111:role/cicd</Arn>' +
+            '<RoleId>AROAEXAMPLE</RoleId><CreateDate>2026-01-01T00:00:00Z</CreateDate>' +
+            '</Role></GetRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetRoleResponse>',
+        );
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      connections: () => connections,
+      accessKeys,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+  const credentialsOf = (i: number) => ({
+    accessKeyId: `ASIAMEMBER${i}`,
+    secretAccessKey: 'secret',
+    sessionToken: `token-${i}`,
+  });
+
+  it('signs with each account’s credentials over one reused connection', async () => {
+    // Prepare
+    const iam = await fakeIam();
+    const clientFor = memberIamClients({ region: 'us-east-1', endpoint: iam.endpoint });
+    try {
+      // Act: eight accounts checked one after another, as a reconcile worker does
+      for (let i = 0; i < 8; i++) {
+        const role = await clientFor(credentialsOf(i)).send(new GetRoleCommand({ RoleName: 'cicd' }));
+        expect(role.Role?.RoleName).toBe('cicd');
+      }
+
+      // Assess
+      expect(iam.accessKeys).toEqual(Array.from({ length: 8 }, (_, i) => `ASIAMEMBER${i}`));
+      expect(iam.connections()).toBe(1);
+    } finally {
+      clientFor(credentialsOf(0)).destroy();
+      await iam.close();
+    }
   });
 });

@@ -222,4 +222,20 @@ describe('addMatrixEntry', () => {
     expect(() => addMatrixEntry(SEED_WORKFLOW, 'dir', NEW, { maxEntries: 2 })).toThrow(MatrixLimitExceeded);
     expect(addMatrixEntry(full, 'dir', 'aws-accounts/account-000')).toEqual({ changed: false, text: full });
   });
+
+  it('gives the verified text when asked not to verify (reconciliation comparing pull request hashes)', () => {
+    // Prepare: every list shape the editor supports, and a name that needs quoting
+    const workflows = [SEED_WORKFLOW, BLOCK_LIST_WORKFLOW, MULTI_JOB_WORKFLOW, multilineFlowWorkflow(false)];
+    for (const workflow of workflows) {
+      for (const entry of [NEW, "aws-accounts/o'brien #1"]) {
+        // Act
+        const unverified = addMatrixEntry(workflow, 'dir', entry, { verify: false });
+        // Assess
+        expect(unverified).toEqual(addMatrixEntry(workflow, 'dir', entry));
+      }
+    }
+    // The limit and the shape checks still apply without verification.
+    expect(() => addMatrixEntry(workflowWithEntries(256), 'dir', NEW, { verify: false })).toThrow(MatrixLimitExceeded);
+    expect(() => addMatrixEntry(FROM_JSON_WORKFLOW, 'dir', NEW, { verify: false })).toThrow(WorkflowMatrixNotFound);
+  });
 });
