@@ -58,7 +58,7 @@ import {
 export const LOCAL_REGION = 'us-east-1';
 const FUNCTIONS = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
-const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-report'] as const;
+const RECONCILE_FUNCTIONS = ['reconcile-inventory', 'reconcile-check', 'reconcile-repo', 'reconcile-report'] as const;
 type ReconcileFunction = (typeof RECONCILE_FUNCTIONS)[number];
 /** A Lambda handler as invoked by the runtime: event and context. */
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -299,12 +299,14 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         {
           InventoryFunctionArn: lambdaArn('reconcile-inventory'),
           CheckFunctionArn: lambdaArn('reconcile-check'),
+          RepositoryFunctionArn: lambdaArn('reconcile-repo'),
           ReportFunctionArn: lambdaArn('reconcile-report'),
           TopicArn: topicArn,
         },
         {
           Inventory: lambdaInvoke(fns['reconcile-inventory']),
           CheckBatch: lambdaInvoke(fns['reconcile-check']),
+          ReadRepository: lambdaInvoke(fns['reconcile-repo']),
           Report: lambdaInvoke(fns['reconcile-report']),
           NotifyFailure: async (params) => {
             const { PublishCommand } = await import('@aws-sdk/client-sns');
@@ -670,6 +672,8 @@ function importSource(name: FunctionName | ReconcileFunction): Promise<unknown> 
       return import('../functions/reconcile-inventory/handler');
     case 'reconcile-check':
       return import('../functions/reconcile-check/handler');
+    case 'reconcile-repo':
+      return import('../functions/reconcile-repo/handler');
     case 'reconcile-report':
       return import('../functions/reconcile-report/handler');
   }

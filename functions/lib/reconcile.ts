@@ -16,7 +16,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { isNoSuchEntity, isThrottling, rethrowAws } from './aws-errors';
 import type { OnboardingConfig } from './config';
-import type { DriftedAccount, InventoryAccount, RepoSnapshot, RoleObservation } from './drift';
+import type { DriftedAccount, InventoryAccount, RoleObservation } from './drift';
 import { AccountNotReady, AwsThrottled } from './errors';
 import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
 import type { AccountId } from './types';
@@ -39,7 +39,10 @@ export const batchSizeFor = (accounts: number, concurrency: number): number =>
 
 export type ReconcileMode = 'report' | 'remediate';
 
-/** What the inventory step writes once per run and every later step reads. */
+/**
+ * What the inventory step writes once per run and every later step reads. The repository is read alongside the
+ * checks, into its own file (`repoKey`): no account's role read waits for a GitHub download.
+ */
 export interface ReconcileSnapshot {
   runId: string;
   mode: ReconcileMode;
@@ -50,7 +53,6 @@ export interface ReconcileSnapshot {
   /** Accounts per batch (batchSizeFor); BATCH_SIZE when absent. */
   batchSize?: number;
   skipped: Array<{ accountId: AccountId; reason: string }>;
-  repo: RepoSnapshot;
 }
 
 /** Organizations' error for a call that was throttled, as AwsThrottled; anything else unchanged. */
@@ -144,6 +146,8 @@ export const snapshotKey = (prefix: string): string => `${prefix}/snapshot.json`
 export const resultsKey = (snapshot: string, batch: number): string =>
   `${snapshot.replace(/\/snapshot\.json$/, '')}/results/${batch}.json`;
 export const reportKey = (snapshot: string): string => `${snapshot.replace(/\/snapshot\.json$/, '')}/report.json`;
+/** The repository snapshot (RepoSnapshot) of the run, next to its account snapshot. */
+export const repoKey = (snapshot: string): string => `${snapshot.replace(/\/snapshot\.json$/, '')}/repo.json`;
 
 /** `yyyymmddHHMM` (UTC) of the run's start: readable and stable across retries of a step. */
 export function runIdOf(startTime: string | Date): string {

@@ -1,15 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import {
-  type AccountResult,
-  combineFindings,
-  type InventoryAccount,
-  indexRepo,
-  type RepoIndex,
-  repoDrift,
-  roleDrift,
-} from '../lib/drift';
+import { type Finding, type InventoryAccount, roleDrift } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { memberIamClients } from '../lib/member-account';
@@ -30,10 +22,13 @@ export interface CheckEvent {
   batch: number;
 }
 
-/** What a batch writes to `<run>/results/<batch>.json`. */
+/**
+ * What a batch writes to `<run>/results/<batch>.json`: the role findings of each account it checked, in batch order
+ * (the report step adds the repository findings, from the repository read alongside).
+ */
 export interface BatchResults {
   batch: number;
-  results: AccountResult[];
+  roles: Array<{ accountId: string; findings: Finding[] }>;
   /** Accounts skipped by an exclude tag. */
   skipped: Array<{ accountId: string; reason: string }>;
 }
@@ -41,6 +36,7 @@ export interface BatchResults {
 export interface CheckResult {
   batch: number;
   checked: number;
+  /** Accounts with role drift (repository drift is counted by the report step). */
   drifted: number;
   findings: number;
 }
@@ -54,12 +50,11 @@ export interface CheckDeps extends RoleReaders {
 interface LoadedSnapshot {
   snapshot: ReconcileSnapshot;
   byId: Map<string, InventoryAccount>;
-  index: RepoIndex;
 }
 
 export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<CheckResult> {
   // A run's snapshot is written once by the inventory step and never changes, so a warm container checking several
-  // batches of the same run reads, parses and indexes it once instead of once per batch (it holds every account).
+  // batches of the same run reads and parses it once instead of once per batch (it holds every account).
   let loaded: Promise<LoadedSnapshot> | undefined;
   let loadedKey: string | undefined;
   const load = (key: string): Promise<LoadedSnapshot> => {
@@ -68,7 +63,6 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     loaded = deps.store.getJson<ReconcileSnapshot>(key).then((snapshot) => ({
       snapshot,
       byId: new Map(snapshot.accounts.map((a) => [a.accountId, a])),
-      index: indexRepo(snapshot.accounts, snapshot.repo),
     }));
     loaded.catch(() => {
       if (loadedKey === key) loaded = loadedKey = undefined;
@@ -81,7 +75,7 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
       throw new InvalidInput('reconcile-check expects {"snapshotKey": "runs/…/snapshot.json", "batch": 0}');
     }
     const { config } = deps;
-    const { snapshot, byId, index } = await load(snapshotKey);
+    const { snapshot, byId } = await load(snapshotKey);
     const size = snapshot.batchSize ?? BATCH_SIZE;
     const candidates = batchSlice(snapshot.checked, batch, size).flatMap((id) => byId.get(id) ?? []);
 
@@ -93,25 +87,16 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     for (const t of tagged) if (t.reason) skipped.push({ accountId: t.account.accountId, reason: t.reason });
     const accounts = tagged.filter((t) => !t.reason).map((t) => t.account);
 
-    // The role reads go out first; the repository drift (CPU only) is worked out while they are in flight.
-    const rolesRead = mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) =>
-      roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
-    );
-    rolesRead.catch(() => {}); // awaited below, unless repoDrift throws first (then the run fails anyway)
-    await new Promise((resolve) => setImmediate(resolve)); // lets the first requests reach their sockets
-    const repo = repoDrift(accounts, snapshot.repo, config, index);
-    const roles = await rolesRead;
-    const results = accounts.map((a, i) => {
-      const combined = combineFindings(a, roles[i] ?? [], repo[i]?.findings ?? []);
-      const pending = repo[i]?.pendingPullRequest;
-      return pending ? { ...combined, pendingPullRequest: pending } : combined;
-    });
-    const file: BatchResults = { batch, results, skipped };
+    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => ({
+      accountId: a.accountId,
+      findings: roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
+    }));
+    const file: BatchResults = { batch, roles, skipped };
     await deps.store.putJson(resultsKey(snapshotKey, batch), file);
-    const drifted = results.filter((r) => r.findings.length > 0);
+    const drifted = roles.filter((r) => r.findings.length > 0);
     const counts: CheckResult = {
       batch,
-      checked: results.length,
+      checked: roles.length,
       drifted: drifted.length,
       findings: drifted.reduce((n, r) => n + r.findings.length, 0),
     };

@@ -1,10 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
-import { createGitHubClient } from '../lib/github-client';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import {
@@ -19,7 +16,6 @@ import {
   selectAccounts,
   snapshotKey,
 } from '../lib/reconcile';
-import { readRepoSnapshot } from '../lib/repo-snapshot';
 
 export interface InventoryEvent {
   /** The execution input: `{}` or `{"mode": "report" | "remediate"}` (the schedule sends the configured mode). */
@@ -40,7 +36,6 @@ export interface InventoryResult {
 export interface InventoryDeps {
   config: OnboardingConfig;
   organizations: OrganizationsClient;
-  github: () => Promise<Octokit>;
   store: ObjectStore;
 }
 
@@ -57,14 +52,13 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
     const { config } = deps;
     const mode = parsed.data.mode ?? config.reconcile.mode;
     const runId = runIdOf(event.execution.startTime);
-    const [accounts, excludedByOu, repo] = await Promise.all([
+    const [accounts, excludedByOu] = await Promise.all([
       listAccounts(deps.organizations),
       accountsUnderOus(deps.organizations, config.filters.excludeOuIds),
-      deps.github().then((octokit) => readRepoSnapshot(octokit, config)),
     ]);
     const { checked, skipped } = selectAccounts(accounts, config, excludedByOu);
     const batchSize = batchSizeFor(checked.length, config.reconcile.concurrency);
-    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, batchSize, skipped, repo };
+    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, batchSize, skipped };
     const key = snapshotKey(runPrefix(event.execution.name));
     await deps.store.putJson(key, snapshot);
     const count = batchCount(checked.length, batchSize);
@@ -72,8 +66,6 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
       accounts: accounts.length,
       checked: checked.length,
       skipped: skipped.length,
-      folders: Object.keys(repo.folders).length,
-      onboardingPullRequests: repo.pulls.length,
       batches: count,
       mode,
     });
@@ -88,16 +80,11 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
   };
 }
 
-export const defaultDeps = (): InventoryDeps => {
-  const config = configFromEnv();
-  const secrets = new SecretsManagerClient({});
-  return {
-    config,
-    organizations: new OrganizationsClient({ region: 'us-east-1' }),
-    github: () => createGitHubClient(config, secrets),
-    store: objectStoreFromEnv(process.env),
-  };
-};
+export const defaultDeps = (): InventoryDeps => ({
+  config: configFromEnv(),
+  organizations: new OrganizationsClient({ region: 'us-east-1' }),
+  store: objectStoreFromEnv(process.env),
+});
 
 let cached: ReturnType<typeof makeHandler> | undefined;
 export const handler = async (event: InventoryEvent): Promise<InventoryResult> => {

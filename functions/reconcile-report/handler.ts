@@ -2,7 +2,17 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { DRIFT_CLASSES, type DriftSummary, indexRepo, orphanFolders, summarize } from '../lib/drift';
+import {
+  type AccountResult,
+  combineFindings,
+  DRIFT_CLASSES,
+  type DriftSummary,
+  indexRepo,
+  orphanFolders,
+  type RepoSnapshot,
+  repoDrift,
+  summarize,
+} from '../lib/drift';
 import { ConfigError, InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
@@ -10,6 +20,7 @@ import {
   type ReconcileMode,
   type ReconcileSnapshot,
   type RemediationOutcome,
+  repoKey,
   reportKey,
   resultsKey,
   startRemediations,
@@ -61,22 +72,18 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
       throw new InvalidInput('reconcile-report expects {"snapshotKey", "batchCount", "mode", "runId"} from inventory');
     }
     const { config, store } = deps;
-    const snapshot = await store.getJson<ReconcileSnapshot>(snapshotKey);
-    const batches = await Promise.all(
-      Array.from({ length: batchCount }, (_, b) => store.getJson<BatchResults>(resultsKey(snapshotKey, b))),
-    );
-    const orphans = orphanFolders(
-      snapshot.accounts,
-      snapshot.repo,
-      config,
-      indexRepo(snapshot.accounts, snapshot.repo),
-    );
+    const [snapshot, repo, batches] = await Promise.all([
+      store.getJson<ReconcileSnapshot>(snapshotKey),
+      store.getJson<RepoSnapshot>(repoKey(snapshotKey)),
+      Promise.all(
+        Array.from({ length: batchCount }, (_, b) => store.getJson<BatchResults>(resultsKey(snapshotKey, b))),
+      ),
+    ]);
+    const index = indexRepo(snapshot.accounts, repo);
+    const results = joinFindings(batches, repo, config, index);
+    const orphans = orphanFolders(snapshot.accounts, repo, config, index);
     const tagSkipped = batches.reduce((n, b) => n + b.skipped.length, 0);
-    const summary = summarize(
-      batches.flatMap((b) => b.results),
-      orphans,
-      snapshot.skipped.length + tagSkipped,
-    );
+    const summary = summarize(results, orphans, snapshot.skipped.length + tagSkipped);
 
     let remediation: RemediationOutcome = { started: [], alreadyStarted: [], deferred: [] };
     if (mode === 'remediate') {
@@ -125,6 +132,31 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
       reportKey: key,
     };
   };
+}
+
+/**
+ * Each checked account's role findings (from its batch) with its repository findings (from the repository read
+ * alongside the checks): folder, tfvars, matrix entry and onboarding pull request, worked out once for the run.
+ * @throws WorkflowMatrixNotFound when the workflow has no editable matrix (every account is affected).
+ */
+function joinFindings(
+  batches: BatchResults[],
+  repo: RepoSnapshot,
+  config: OnboardingConfig,
+  index: ReturnType<typeof indexRepo>,
+): AccountResult[] {
+  const roles = batches.flatMap((b) => b.roles);
+  const accounts = roles.flatMap(({ accountId }) => index.accountsById.get(accountId) ?? []);
+  const repoResults = new Map(repoDrift(accounts, repo, config, index).map((r) => [r.accountId, r]));
+  return roles.flatMap(({ accountId, findings }) => {
+    const account = index.accountsById.get(accountId);
+    if (!account) return [];
+    const fromRepo = repoResults.get(accountId);
+    const combined = combineFindings(account, findings, fromRepo?.findings ?? []);
+    return fromRepo?.pendingPullRequest
+      ? [{ ...combined, pendingPullRequest: fromRepo.pendingPullRequest }]
+      : [combined];
+  });
 }
 
 function notification(summary: DriftSummary, mode: ReconcileMode, r: RemediationOutcome, key: string): string {

@@ -37,8 +37,8 @@ export interface ReconcileWorkflowProps {
 }
 
 /**
- * The reconcile workflow: inventory, check and report functions, the state machine that runs them over batches of
- * accounts, the bucket that holds each run's files, and the schedule that starts it (also runnable by hand with
+ * The reconcile workflow: inventory, check, repository and report functions, the state machine that runs the checks
+ * over batches of accounts alongside the repository read, the bucket that holds each run's files, and the schedule that starts it (also runnable by hand with
  * `{}` or `{"mode": "report" | "remediate"}`).
  */
 export class ReconcileWorkflow extends Construct {
@@ -47,6 +47,7 @@ export class ReconcileWorkflow extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly inventory: lambda.Function;
   readonly check: lambda.Function;
+  readonly repository: lambda.Function;
   readonly report: lambda.Function;
 
   private readonly props: ReconcileWorkflowProps;
@@ -64,14 +65,14 @@ export class ReconcileWorkflow extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Run files (snapshot, batch results, report) only matter for the run and a few days of inspection.
+      // Run files (snapshot, repository, batch results, report) only matter for the run and a few days of inspection.
       lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Holds transient run files (expired after 7 days) written and read only by the three reconcile functions; access is audited by CloudTrail, so server access logs would add a second bucket for no reader.',
+        'Holds transient run files (expired after 7 days) written and read only by the four reconcile functions; access is audited by CloudTrail, so server access logs would add a second bucket for no reader.',
     });
 
     const environment = {
@@ -116,13 +117,13 @@ export class ReconcileWorkflow extends Construct {
       return f;
     };
 
-    // 10,000 accounts: ~500 ListAccounts pages and one tarball download, a few minutes at most.
+    // 10,000 accounts: ~500 ListAccounts pages, a few minutes at most.
     this.inventory = fn(
       'Inventory',
       'reconcile-inventory',
-      'Reconcile: lists the accounts and reads the Terraform repo once',
+      'Reconcile: lists the accounts to check',
       Duration.minutes(10),
-      1024,
+      512,
     );
     // 100 accounts x 3 calls at config.reconcile.concurrency: seconds; the timeout leaves room for throttling.
     this.check = fn(
@@ -131,6 +132,14 @@ export class ReconcileWorkflow extends Construct {
       'Reconcile: checks one batch of accounts for drift',
       Duration.minutes(5),
       512,
+    );
+    // One tarball of the repo, streamed (only file names, tfvars and the workflow are kept), and the PR listing.
+    this.repository = fn(
+      'Repository',
+      'reconcile-repo',
+      'Reconcile: reads the Terraform repo once (folders, matrix, onboarding pull requests)',
+      Duration.minutes(10),
+      1024,
     );
     this.report = fn(
       'Report',
@@ -142,10 +151,11 @@ export class ReconcileWorkflow extends Construct {
 
     this.grantRunFiles(this.inventory, ['s3:PutObject']);
     this.grantRunFiles(this.check, ['s3:GetObject', 's3:PutObject']);
+    this.grantRunFiles(this.repository, ['s3:PutObject']);
     this.grantRunFiles(this.report, ['s3:GetObject', 's3:PutObject']);
     this.grantOrganizationsReads(managementAccountId);
     this.grantAssumeMemberAccessRoles(this.check);
-    githubSecret(this, config.github.auth.secretArn).grantRead(this.inventory);
+    githubSecret(this, config.github.auth.secretArn).grantRead(this.repository);
     props.topic.grantPublish(this.report);
     acknowledgeFailureTopicKeyGrant(this.report.role ?? this.report);
     this.report.addToRolePolicy(
@@ -246,6 +256,7 @@ export class ReconcileWorkflow extends Construct {
       definitionSubstitutions: {
         InventoryFunctionArn: this.inventory.functionArn,
         CheckFunctionArn: this.check.functionArn,
+        RepositoryFunctionArn: this.repository.functionArn,
         ReportFunctionArn: this.report.functionArn,
         TopicArn: this.props.topic.topicArn,
       },
@@ -257,7 +268,7 @@ export class ReconcileWorkflow extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeReconcileFunctions',
         actions: ['lambda:InvokeFunction'],
-        resources: [this.inventory, this.check, this.report].map((f) => f.functionArn),
+        resources: [this.inventory, this.check, this.repository, this.report].map((f) => f.functionArn),
       }),
     );
     this.props.topic.grantPublish(stateMachine);

@@ -7,6 +7,7 @@ const LOGICAL_ID_PREFIXES: Record<string, string> = {
   OnboardingOpenPullRequest: 'open-pull-request',
   ReconcileInventory: 'reconcile-inventory',
   ReconcileCheck: 'reconcile-check',
+  ReconcileRepository: 'reconcile-repo',
   ReconcileReport: 'reconcile-report',
 };
 

@@ -236,6 +236,9 @@ function reconcileSection(r: BenchReport): string[] {
         'floor wall time',
         'floor AWS calls',
         'overhead (wall / floor)',
+        'pair ratios',
+        'role reads alone',
+        'wall / role reads',
         'status',
       ],
       m.runs.map((x) => [
@@ -245,10 +248,21 @@ function reconcileSection(r: BenchReport): string[] {
         x.githubTotal,
         formatMs(x.floorMs),
         x.floorAwsTotal,
-        formatRatio(ratio(x.wallMs, x.floorMs)),
+        formatRatio(x.overhead),
+        x.overheadRange[0] === x.overheadRange[1]
+          ? formatRatio(x.overheadRange[0])
+          : `${formatRatio(x.overheadRange[0])}–${formatRatio(x.overheadRange[1])}`,
+        formatMs(x.roleFloorMs),
+        formatRatio(x.roleOverhead),
         x.status,
       ]),
     ),
+    '',
+    `Against the goal of issue #7 (overhead ≤ 1.3, GitHub calls constant): ${m.runs
+      .map((x) => `${x.accounts} accounts ${formatRatio(x.overhead)} ${x.overhead <= 1.3 ? 'yes' : 'NO'}`)
+      .join(
+        '; ',
+      )}; GitHub calls per run ${[...new Set(m.runs.map((x) => x.githubTotal))].join(', ')} (${new Set(m.runs.map((x) => x.githubTotal)).size === 1 ? 'constant' : 'NOT constant'}).`,
     '',
     'Calls by action:',
     '',
@@ -340,7 +354,7 @@ function reconcileCost(r: BenchReport): string[] {
     return [
       head,
       '',
-      `${r.reconcile}. From the state machine alone: Inventory, CheckBatches, Report, Done plus one CheckBatch per 100 accounts (from 500 accounts up) = ${per(1000)} transitions at 1,000 accounts (${formatUsd(per(1000) * PRICES.stateTransition)}) and ${per(10000)} at 10,000 (${formatUsd(per(10000) * PRICES.stateTransition)}); Lambda GB-seconds need the measured durations.`,
+      `${r.reconcile}. From the state machine alone: Inventory, Sweep, CheckBatches, ReadRepository, Report, Done plus one CheckBatch per 100 accounts (from 500 accounts up) = ${per(1000)} transitions at 1,000 accounts (${formatUsd(per(1000) * PRICES.stateTransition)}) and ${per(10000)} at 10,000 (${formatUsd(per(10000) * PRICES.stateTransition)}); Lambda GB-seconds need the measured durations.`,
     ];
   }
   const m = r.reconcile;
@@ -396,7 +410,7 @@ function reconcileCost(r: BenchReport): string[] {
   return [
     head,
     '',
-    `Measured runs as in section 4. The model rows: transitions from the state machine (Inventory, CheckBatches, Report, Done + one CheckBatch per 100 accounts from 500 accounts up, while smaller organizations are split into 5 smaller batches; the measured runs fit ${transitionsFit.intercept.toFixed(1)} + ${transitionsFit.slope.toFixed(4)}·n), Lambda invocations and GB-seconds from a least-squares line through the measured runs${gbsFit ? ` (GB-s ≈ ${gbsFit.intercept.toFixed(3)} + ${gbsFit.slope.toExponential(3)}·n)` : ''}. Stand-in durations exclude network latency, but up to 5 CheckBatch handlers run at once in one process and share its CPU, so each batch's duration is stretched by the others: the reconcile GB-seconds are an overestimate of the compute, not a lower bound.`,
+    `Measured runs as in section 4. The model rows: transitions from the state machine (Inventory, Sweep, CheckBatches, ReadRepository, Report, Done + one CheckBatch per 100 accounts from 500 accounts up, while smaller organizations are split into 5 smaller batches; the measured runs fit ${transitionsFit.intercept.toFixed(1)} + ${transitionsFit.slope.toFixed(4)}·n), Lambda invocations and GB-seconds from a least-squares line through the measured runs${gbsFit ? ` (GB-s ≈ ${gbsFit.intercept.toFixed(3)} + ${gbsFit.slope.toExponential(3)}·n)` : ''}. Stand-in durations exclude network latency, but up to 5 CheckBatch handlers run at once in one process and share its CPU, so each batch's duration is stretched by the others: the reconcile GB-seconds are an overestimate of the compute, not a lower bound.`,
     '',
     renderTable(
       ['accounts', 'state transitions', 'Lambda requests', 'GB-s', 'Step Functions', 'Lambda', 'total'],

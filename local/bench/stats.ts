@@ -157,8 +157,11 @@ export function stateTransitions(report: { states: readonly string[]; retries: R
   return report.states.length + Object.values(report.retries).reduce((n, r) => n + r, 0);
 }
 
-/** Reconcile transitions: Inventory, CheckBatches, Report, Done, and one CheckBatch per batch of 100. */
-export function reconcileTransitions(accounts: number, batchSize = 100, fixed = 4): number {
+/**
+ * Reconcile transitions: Inventory, Sweep (the Parallel state), CheckBatches, ReadRepository, Report, Done, and one
+ * CheckBatch per batch of 100.
+ */
+export function reconcileTransitions(accounts: number, batchSize = 100, fixed = 6): number {
   return fixed + Math.ceil(accounts / batchSize);
 }
 

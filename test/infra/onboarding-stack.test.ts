@@ -106,8 +106,8 @@ describe('onboarding stack', () => {
       parseConfig(JSON.parse(renderJoin(fn.Properties.Environment.Variables.ONBOARDING_CONFIG, '999999999999'))),
     );
 
-    // Assess: the onboarding workflow's three functions and the reconcile workflow's three.
-    expect(configs).toHaveLength(6);
+    // Assess: the onboarding workflow's three functions and the reconcile workflow's four.
+    expect(configs).toHaveLength(7);
     for (const config of configs) {
       expect(config).toEqual({ ...synth.config, managementAccountId: '999999999999' });
     }
@@ -117,8 +117,8 @@ describe('onboarding stack', () => {
     // Act
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
 
-    // Assess: per workflow, one per function (3) and one for its state machine: 4 for onboarding, 4 for reconcile.
-    expect(logGroups).toHaveLength(8);
+    // Assess: per workflow, one per function and one for its state machine: 4 for onboarding (3 functions), 5 for reconcile (4).
+    expect(logGroups).toHaveLength(9);
     expect(Object.keys(resourcesIn(template, onboarding, 'AWS::Logs::LogGroup'))).toHaveLength(4);
     for (const logGroup of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
@@ -242,7 +242,7 @@ describe('onboarding stack', () => {
     expect(assume[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } });
   });
 
-  it('lets only open-pull-request (and reconcile-inventory) read the GitHub secret, and only that secret', () => {
+  it('lets only open-pull-request (and reconcile-repo) read the GitHub secret, and only that secret', () => {
     // Act
     const readers = [onboarding.resolveAccount, onboarding.ensureCicdRole, onboarding.openPullRequest].map((fn) =>
       roleStatements(template, stack, fn.role).filter((s) =>
@@ -266,7 +266,7 @@ describe('onboarding stack', () => {
       { Ref: stack.getLogicalId(fn.role?.node.defaultChild as CfnElement) },
     ];
     expect(policiesReadingSecrets.map((p) => p.Properties.Roles)).toEqual(
-      expect.arrayContaining([roleRef(onboarding.openPullRequest), roleRef(stack.reconcile.inventory)]),
+      expect.arrayContaining([roleRef(onboarding.openPullRequest), roleRef(stack.reconcile.repository)]),
     );
     expect(policiesReadingSecrets).toHaveLength(2);
   });

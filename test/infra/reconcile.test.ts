@@ -75,7 +75,7 @@ describe('ReconcileWorkflow', () => {
     });
   });
 
-  it('runs the three functions on arm64 Node.js 24 with timeouts under the 15-minute limit', () => {
+  it('runs the four functions on arm64 Node.js 24 with timeouts under the 15-minute limit', () => {
     const fns = template.findResources('AWS::Lambda::Function', {
       Properties: { Description: Match.stringLikeRegexp('^Reconcile:') },
     }) as Record<string, { Properties: { Runtime: string; Architectures: string[]; Timeout: number } }>;
@@ -84,6 +84,7 @@ describe('ReconcileWorkflow', () => {
     ).toEqual([
       ['nodejs24.x', ['arm64'], 600],
       ['nodejs24.x', ['arm64'], 300],
+      ['nodejs24.x', ['arm64'], 600],
       ['nodejs24.x', ['arm64'], 300],
     ]);
   });
@@ -96,6 +97,16 @@ describe('ReconcileWorkflow', () => {
         'organizations:ListAccounts',
         'organizations:ListAccountsForParent',
         'organizations:ListOrganizationalUnitsForParent',
+        's3:PutObject',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+    // Only the repository step reads the GitHub secret; it writes its snapshot and reads nothing else.
+    expect(actionsOf(policyOf('Reconcile: reads the Terraform repo'))).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
         's3:PutObject',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',

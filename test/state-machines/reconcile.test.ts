@@ -6,17 +6,24 @@ const FILE = 'state-machines/reconcile.asl.json';
 const SUBSTITUTIONS = {
   InventoryFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-inventory',
   CheckFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-check',
+  RepositoryFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-repo',
   ReportFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:reconcile-report',
   TopicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
 };
 
-function handlers(batchCount: number, check: (event: { snapshotKey: string; batch: number }) => unknown) {
+function handlers(
+  batchCount: number,
+  check: (event: { snapshotKey: string; batch: number }) => unknown,
+  readRepository: (event: { snapshotKey: string }) => unknown = () => ({ repoKey: 'runs/test/repo.json' }),
+) {
   const published: Json[] = [];
   const inventoryEvents: unknown[] = [];
+  const repoEvents: unknown[] = [];
   const reportEvents: unknown[] = [];
   return {
     published,
     inventoryEvents,
+    repoEvents,
     reportEvents,
     byState: {
       Inventory: lambdaInvoke((event) => {
@@ -31,6 +38,10 @@ function handlers(batchCount: number, check: (event: { snapshotKey: string; batc
         };
       }),
       CheckBatch: lambdaInvoke(check),
+      ReadRepository: lambdaInvoke((event) => {
+        repoEvents.push(event);
+        return readRepository(event);
+      }),
       Report: lambdaInvoke((event) => {
         reportEvents.push(event);
         return { mode: 'report', driftedAccounts: 1 };
@@ -71,19 +82,69 @@ describe('reconcile state machine', () => {
         execution: { name: 'daily', startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
       },
     ]);
+    expect(h.repoEvents).toEqual([{ snapshotKey: 'runs/test/snapshot.json' }]);
     expect(h.reportEvents).toEqual([
       { snapshotKey: 'runs/test/snapshot.json', batchCount: 3, mode: 'report', runId: '202506010600' },
     ]);
     expect(states.filter((s) => s === 'CheckBatch')).toHaveLength(3);
   });
 
+  it('reads the repository alongside the batch checks, not before them', async () => {
+    // Prepare: the repository read finishes only after a batch check has started
+    let checkStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      checkStarted = resolve;
+    });
+    const order: string[] = [];
+    const h = handlers(
+      2,
+      (event) => {
+        order.push(`check ${event.batch}`);
+        checkStarted();
+        return { batch: event.batch, checked: 100, drifted: 0, findings: 0 };
+      },
+      async () => {
+        await started;
+        order.push('repository read');
+        return { repoKey: 'runs/test/repo.json' };
+      },
+    );
+    // Act
+    const { outcome } = await runStateMachine(FILE, SUBSTITUTIONS, h.byState, {});
+    // Assess
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(order[0]).toMatch(/^check /);
+    expect(order).toContain('repository read');
+    expect(h.reportEvents).toHaveLength(1);
+  });
+
+  it('notifies and fails when the repository cannot be read, without reporting', async () => {
+    // Prepare
+    const h = handlers(
+      1,
+      (event) => ({ batch: event.batch, checked: 100, drifted: 0, findings: 0 }),
+      () => {
+        throw Object.assign(new Error('no such repository'), { name: 'GitHubNotFound' });
+      },
+    );
+    // Act
+    const { outcome } = await runStateMachine(FILE, SUBSTITUTIONS, h.byState, {});
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'GitHubNotFound' });
+    expect(h.reportEvents).toHaveLength(0);
+    expect((h.published[0] as { Subject: string }).Subject).toBe('AWS account reconciliation failed: GitHubNotFound');
+  });
+
   it('checks as many batches at once as the inventory sizes them for, so a small organization fills every slot', () => {
     // Prepare
-    const asl = JSON.parse(readFileSync(FILE, 'utf8')) as { States: { CheckBatches: { MaxConcurrency: number } } };
+    const asl = JSON.parse(readFileSync(FILE, 'utf8')) as {
+      States: { Sweep: { Branches: Array<{ States: Record<string, { MaxConcurrency?: number }> }> } };
+    };
+    const map = asl.States.Sweep.Branches.flatMap((b) => Object.values(b.States)).find((s) => s.MaxConcurrency);
     // Act
     const sizes = [100, 130, 1000, 20].map((accounts) => batchSizeFor(accounts, 10));
     // Assess
-    expect(asl.States.CheckBatches.MaxConcurrency).toBe(MAP_CONCURRENCY);
+    expect(map?.MaxConcurrency).toBe(MAP_CONCURRENCY);
     expect(sizes).toEqual([20, 26, 100, 10]);
   });
 

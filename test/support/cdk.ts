@@ -27,6 +27,7 @@ const FUNCTION_NAMES = [
   'open-pull-request',
   'reconcile-inventory',
   'reconcile-check',
+  'reconcile-repo',
   'reconcile-report',
 ];
 let placeholderDir: string | undefined;

@@ -128,9 +128,9 @@ describe('bench cost model', () => {
 
   it('adds one CheckBatch transition per 100 accounts to the fixed reconcile states', () => {
     // Act / Assess
-    expect(reconcileTransitions(1000)).toBe(14);
-    expect(reconcileTransitions(10_000)).toBe(104);
-    expect(reconcileTransitions(101)).toBe(6);
+    expect(reconcileTransitions(1000)).toBe(16);
+    expect(reconcileTransitions(10_000)).toBe(106);
+    expect(reconcileTransitions(101)).toBe(8);
   });
 });
 

@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { memoryObjectStore } from '../../functions/lib/object-store';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
+import { makeHandler as makeRepo } from '../../functions/reconcile-repo/handler';
 import { type MetricsSink, makeHandler as makeReport } from '../../functions/reconcile-report/handler';
 import { assumedCredentials, existingRole, stsAccessDenied } from '../support/ensure-cicd-role-fixtures';
 import { FakeGitHub } from '../support/fake-github';
@@ -88,8 +89,10 @@ async function run(w: ReturnType<typeof world>, mode: 'report' | 'remediate') {
     execution: { name: 'daily', startTime: '2025-06-01T06:00:12.000Z' },
   });
   const check = makeCheck({ ...w.deps, config: { ...w.config, reconcile: { ...w.config.reconcile, concurrency: 1 } } });
+  // The state machine runs the repository read alongside the checks; here it goes first, then the checks in turn.
+  const repository = await makeRepo(w.deps)({ snapshotKey: inventory.snapshotKey });
   for (const batch of inventory.batches) await check({ snapshotKey: inventory.snapshotKey, batch });
-  return { inventory, report: await makeReport(w.deps)({ ...inventory }) };
+  return { inventory, repository, report: await makeReport(w.deps)({ ...inventory }) };
 }
 
 describe('reconcile handlers', () => {
@@ -98,8 +101,9 @@ describe('reconcile handlers', () => {
     const w = world(130, 3);
     try {
       // Act
-      const { inventory, report } = await run(w, 'report');
+      const { inventory, repository, report } = await run(w, 'report');
       // Assess
+      expect(repository).toEqual({ repoKey: 'runs/daily/repo.json', folders: 130, onboardingPullRequests: 0 });
       expect(inventory).toMatchObject({
         snapshotKey: 'runs/daily/snapshot.json',
         // 130 accounts fill the Map's 5 parallel slots: 5 batches of 26, not 2 of 100.
@@ -121,6 +125,7 @@ describe('reconcile handlers', () => {
       expect(publish?.args[0].input.Message).toMatch(/invited into the organization/);
       expect(w.metrics).toMatchObject({ DriftedAccounts: 4, 'Drift.role-missing': 3, RemediationsStarted: 0 });
       expect(w.store.keys()).toEqual([
+        'runs/daily/repo.json',
         'runs/daily/report.json',
         'runs/daily/results/0.json',
         'runs/daily/results/1.json',
@@ -173,6 +178,43 @@ describe('reconcile handlers', () => {
       expect(inventory.batchCount).toBe(5);
       expect(reads.filter((k) => k === inventory.snapshotKey)).toHaveLength(1 + 1); // the check container, the report
       expect(report).toMatchObject({ accountsChecked: 130, driftedAccounts: 4 });
+    } finally {
+      w.restore();
+    }
+  });
+
+  it("joins each account's role findings with its repository findings in the report", async () => {
+    // Prepare: account 200000000002 lost its role, and its folder is gone from the repository
+    const w = world(6, 1);
+    const gone = Object.keys(onboardedRepoFiles(accounts(6), w.config)).filter((name) =>
+      name.startsWith('aws-accounts/workload-0002/'),
+    );
+    w.fake.commitFiles('main', Object.fromEntries(gone.map((name) => [name, null])), 'Remove a folder');
+    try {
+      // Act
+      const { report } = await run(w, 'report');
+      // Assess
+      expect(report.counts).toMatchObject({ 'role-missing': 1, 'folder-missing': 1, 'account-not-assumable': 1 });
+      const stored = await w.store.getJson<{ summary: { accounts: Array<{ accountId: string; drift: string[] }> } }>(
+        report.reportKey,
+      );
+      expect(stored.summary.accounts.find((a) => a.accountId === '200000000002')?.drift).toEqual([
+        'role-missing',
+        'folder-missing',
+      ]);
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('refuses a repository step event without a run snapshot key, reading nothing', async () => {
+    const w = world(2, 0);
+    try {
+      await expect(makeRepo(w.deps)({ snapshotKey: 'elsewhere.json' })).rejects.toThrow(
+        /reconcile-repo expects \{"snapshotKey"/,
+      );
+      expect(w.fake.requests).toHaveLength(0);
+      expect(w.store.keys()).toEqual([]);
     } finally {
       w.restore();
     }
