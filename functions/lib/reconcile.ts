@@ -16,9 +16,10 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { isNoSuchEntity, isThrottling, rethrowAws } from './aws-errors';
 import type { OnboardingConfig } from './config';
-import type { DriftedAccount, InventoryAccount, RoleObservation } from './drift';
+import type { DriftedAccount, InventoryAccount } from './drift';
 import { AccountNotReady, AwsThrottled } from './errors';
 import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
+import type { RoleObservation } from './role-drift';
 import type { AccountId } from './types';
 
 /** The I/O pieces of reconciliation; drift.ts decides what is wrong. */

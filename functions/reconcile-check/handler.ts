@@ -1,7 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { type Finding, type InventoryAccount, roleDrift } from '../lib/drift';
+import type { InventoryAccount } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { memberIamClients } from '../lib/member-account';
@@ -16,6 +16,7 @@ import {
   type RoleReaders,
   resultsKey,
 } from '../lib/reconcile';
+import { type Finding, roleDrift } from '../lib/role-drift';
 
 export interface CheckEvent {
   snapshotKey: string;
