@@ -45,7 +45,8 @@ function program(io: Io, setCode: (code: ExitCode) => void): Command {
     .description('start an onboarding of the account and follow it to the end')
     .argument('<accountId>', '12-digit account id')
     .option('--force', 'reopen a declined pull request and bypass the OU, tag and id filters', false)
-    .action((accountId: string, flags: { force: boolean }, command: Command) =>
+    .option('--no-wait', 'start the execution, print its name and ARN and return (follow it with status)')
+    .action((accountId: string, flags: { force: boolean; wait: boolean }, command: Command) =>
       run(() => runCommand(accountId, flags, globals(command), io)),
     );
 

@@ -127,7 +127,7 @@ function printFailure(out: Output, e: FollowedExecution): void {
 
 export async function runCommand(
   accountId: string,
-  flags: { force?: boolean },
+  flags: { force?: boolean; wait?: boolean },
   options: GlobalOptions,
   io: Io,
 ): Promise<ExitCode> {
@@ -139,6 +139,12 @@ export async function runCommand(
   const { name, executionArn } = await start(sfn, arn, `manual-${accountId}`, input);
   out.line(`Started ${name}${flags.force ? ' (force)' : ''}`);
   out.line(`  ${executionArn}`);
+  if (flags.wait === false) {
+    // Started, not followed: many accounts can be re-run at once, and `status` shows how each one ended.
+    out.line(`  not followed (--no-wait); see how it ends with: status ${accountId}`);
+    out.document({ name, executionArn, status: 'RUNNING', accountId });
+    return EXIT.ok;
+  }
   const followed = await follow(sfn, executionArn, name, io, out);
   const ok = followed.status === 'SUCCEEDED';
   const hint = ok ? undefined : whatToDo(followed.error);

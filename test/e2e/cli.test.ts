@@ -204,6 +204,29 @@ describe('oidc-account-onboarding CLI', () => {
     expect({ iam: iamWrites(), github: githubWrites() }).toEqual(before);
   });
 
+  it('starts without following it (--no-wait), and status then shows how it ended', async () => {
+    // Prepare: a second account nobody onboarded yet
+    const other = (await env.createAccount('workload-cli-02')).accountId;
+
+    // Act
+    const { code, stdout, stderr } = await cli(['--json', 'run', '--no-wait', other]);
+
+    // Assess: it returned with the execution started, not followed
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const started = JSON.parse(stdout) as { name: string; executionArn: string; status: string; accountId: string };
+    expect(started).toMatchObject({ status: 'RUNNING', accountId: other });
+    expect(started).not.toHaveProperty('output');
+    expect(started.executionArn).toContain(`:manual-${other}-`);
+    let rows: Array<{ name: string; status: string }> = [];
+    for (let i = 0; i < 200 && rows[0]?.status !== 'SUCCEEDED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      rows = (JSON.parse((await cli(['--json', 'status', other])).stdout) as { executions: typeof rows }).executions;
+    }
+    expect(rows).toEqual([expect.objectContaining({ name: started.name, status: 'SUCCEEDED' })]);
+    expect((await env.readRole(other))?.tags['managed-by']).toBe('oidc-account-onboarding');
+  });
+
   it('rejects an account id that is not 12 digits with exit 2 and says why, starting nothing', async () => {
     // Prepare
     const executions = (await cli(['--json', 'status', '--limit', '1000'])).stdout;
