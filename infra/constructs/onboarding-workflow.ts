@@ -12,16 +12,17 @@ import {
   RemovalPolicy,
   Stack,
   aws_secretsmanager as secretsmanager,
-  aws_stepfunctions as sfn,
+  type aws_stepfunctions as sfn,
   aws_sns as sns,
   aws_sqs as sqs,
   aws_sns_subscriptions as subscriptions,
   aws_events_targets as targets,
   Validations,
 } from 'aws-cdk-lib';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
+import { definitionStateMachine } from './definition-state-machine';
 
 export interface OnboardingWorkflowProps {
   /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
@@ -40,18 +41,6 @@ interface StepFunctionOptions {
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-}
-
-/**
- * Publishing to the failure topic needs its key: `grantPublish` adds `kms:Decrypt` and `kms:GenerateDataKey*` on
- * that one key, which cdk-nag flags for the action wildcard. Call on every construct that holds such a grant.
- */
-export function acknowledgeFailureTopicKeyGrant(scope: IConstruct): void {
-  Validations.of(scope).acknowledge({
-    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-    reason:
-      "Publishing to the KMS-encrypted failure topic: SNS asks for data keys on the publisher's behalf; the grant is limited to the topic's own customer-managed key.",
-  });
 }
 
 /** The alarms that notify the failure topic. */
@@ -268,42 +257,23 @@ export class OnboardingWorkflow extends Construct {
   }
 
   private onboardingStateMachine(): sfn.StateMachine {
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention: this.logRetention,
-      removalPolicy: this.logRemovalPolicy,
-    });
-    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    // The definition comes from a file, so CDK cannot derive the grants: exactly the three functions (unqualified
+    // ARNs, as the definition invokes them) and the topic.
+    return definitionStateMachine(this, {
       comment: 'Onboards one AWS account: cicd role in the account, pull request in the Terraform repo',
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(
-        resolve(this.props.definitionFile ?? 'state-machines/onboard-account.asl.json'),
-      ),
-      definitionSubstitutions: {
+      definitionFile: this.props.definitionFile ?? 'state-machines/onboard-account.asl.json',
+      substitutions: {
         ResolveAccountFunctionArn: this.resolveAccount.functionArn,
         EnsureCicdRoleFunctionArn: this.ensureCicdRole.functionArn,
         OpenPullRequestFunctionArn: this.openPullRequest.functionArn,
         FailureTopicArn: this.failureTopic.topicArn,
       },
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
+      functions: [this.resolveAccount, this.ensureCicdRole, this.openPullRequest],
+      invokeSid: 'InvokeStepFunctions',
+      topic: this.failureTopic,
+      logRetention: this.logRetention,
+      logRemovalPolicy: this.logRemovalPolicy,
     });
-    // The definition comes from a file, so CDK cannot derive these grants: exactly the three functions
-    // (unqualified ARNs, as the definition invokes them) and the topic.
-    stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeStepFunctions',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.resolveAccount, this.ensureCicdRole, this.openPullRequest].map((fn) => fn.functionArn),
-      }),
-    );
-    this.failureTopic.grantPublish(stateMachine);
-    acknowledgeFailureTopicKeyGrant(stateMachine);
-    Validations.of(stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs delivery actions (CreateLogDelivery, ...) and X-Ray actions have no resource-level permissions.',
-    });
-    return stateMachine;
   }
 
   /**

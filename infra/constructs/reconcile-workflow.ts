@@ -11,13 +11,13 @@ import {
   aws_scheduler as scheduler,
   aws_scheduler_targets as schedulerTargets,
   aws_secretsmanager as secretsmanager,
-  aws_stepfunctions as sfn,
+  type aws_stepfunctions as sfn,
   type aws_sns as sns,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
-import { acknowledgeFailureTopicKeyGrant } from './onboarding-workflow';
+import { acknowledgeFailureTopicKeyGrant, definitionStateMachine } from './definition-state-machine';
 
 export interface ReconcileWorkflowProps {
   /** The validated configuration; `reconcile.schedule` and `reconcile.mode` drive the schedule. */
@@ -246,39 +246,23 @@ export class ReconcileWorkflow extends Construct {
   }
 
   private reconcileStateMachine(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): sfn.StateMachine {
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy });
-    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    return definitionStateMachine(this, {
       comment: 'Keeps every account onboarded: detects drift, reports it, remediates within a budget',
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(
-        resolve(this.props.definitionFile ?? 'state-machines/reconcile.asl.json'),
-      ),
-      definitionSubstitutions: {
+      definitionFile: this.props.definitionFile ?? 'state-machines/reconcile.asl.json',
+      substitutions: {
         InventoryFunctionArn: this.inventory.functionArn,
         CheckFunctionArn: this.check.functionArn,
         RepositoryFunctionArn: this.repository.functionArn,
         ReportFunctionArn: this.report.functionArn,
         TopicArn: this.props.topic.topicArn,
       },
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
+      functions: [this.inventory, this.check, this.repository, this.report],
+      invokeSid: 'InvokeReconcileFunctions',
+      topic: this.props.topic,
+      logRetention: retention,
+      logRemovalPolicy: removalPolicy,
       timeout: Duration.hours(6),
     });
-    stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeReconcileFunctions',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.inventory, this.check, this.repository, this.report].map((f) => f.functionArn),
-      }),
-    );
-    this.props.topic.grantPublish(stateMachine);
-    acknowledgeFailureTopicKeyGrant(stateMachine);
-    Validations.of(stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs delivery actions (CreateLogDelivery, ...) and X-Ray actions have no resource-level permissions.',
-    });
-    return stateMachine;
   }
 }
 
