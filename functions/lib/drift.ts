@@ -111,16 +111,15 @@ type MatrixState = 'present' | 'missing' | 'limit';
 
 /**
  * Is the matrix missing a folder? `limit` when adding it would pass GitHub's 256-job limit. The workflow is parsed
- * once per workflow text (not once per account, nor once per batch: that parse was most of a batch's CPU); one
- * missing folder is also added for real, once, so a matrix that cannot take a minimal edit fails every batch that
- * needs it as before (WorkflowMatrixNotFound). The last checker is kept: a warm container checks batches of one run.
+ * once per checker (not once per account: that parse was most of the CPU; workflow-matrix.ts also keeps the last
+ * parse); the first missing folder is also added for real, once, so a matrix that cannot take a minimal edit fails
+ * the run (WorkflowMatrixNotFound), and one whose edit passes the limit reports every missing folder as `limit`.
  */
 function matrixChecker(workflowText: string, config: OnboardingConfig): (folder: string) => MatrixState {
   const { matrixKey } = config.github;
-  if (lastChecker?.workflowText === workflowText && lastChecker.matrixKey === matrixKey) return lastChecker.check;
   let lists: ReturnType<typeof readMatrixLists> | undefined;
-  let edit: { outcome: 'ok' | 'limit' } | { error: unknown } | undefined;
-  const check = (folder: string): MatrixState => {
+  let edit: MatrixState | undefined;
+  return (folder) => {
     lists ??= readMatrixLists(workflowText, matrixKey);
     const targets = lists.filter((list) => !list.entries.includes(folder));
     if (targets.length === 0) return 'present';
@@ -128,19 +127,15 @@ function matrixChecker(workflowText: string, config: OnboardingConfig): (folder:
     if (!edit) {
       try {
         addMatrixEntry(workflowText, matrixKey, folder);
-        edit = { outcome: 'ok' };
+        edit = 'missing';
       } catch (err) {
-        edit = err instanceof MatrixLimitExceeded ? { outcome: 'limit' } : { error: err };
+        if (!(err instanceof MatrixLimitExceeded)) throw err;
+        edit = 'limit';
       }
     }
-    if ('error' in edit) throw edit.error;
-    return edit.outcome === 'limit' ? 'limit' : 'missing';
+    return edit;
   };
-  lastChecker = { workflowText, matrixKey, check };
-  return check;
 }
-
-let lastChecker: { workflowText: string; matrixKey: string; check: (folder: string) => MatrixState } | undefined;
 
 /**
  * Repository drift of each account: folder, tfvars account id and matrix entry on the base branch, and the state of

@@ -16,9 +16,9 @@ import { parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboardin
  *    `<accountsDir>/<folder>/`, each folder's terraform.tfvars and the workflow, so memory stays small however big
  *    the repo is. This replaces a recursive tree (which GitHub truncates past 100,000 entries) plus one blob read
  *    per folder to learn which account it belongs to.
- * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated, read alongside 1 and 2: onboarding pull requests are recognised by
- *    their head branch `<branchPrefix><accountId>`. This is the one read that grows: with the number of pull
- *    requests in the repository (one page per 100), not with the accounts checked.
+ * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated, read alongside 1 and 2: onboarding pull
+ *    requests are recognised by their head branch `<branchPrefix><accountId>`. This is the one read that grows:
+ *    with the number of pull requests in the repository (one page per 100), not with the accounts checked.
  */
 
 export interface ReadRepoSnapshotOptions {

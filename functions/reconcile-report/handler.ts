@@ -9,6 +9,7 @@ import {
   type DriftSummary,
   indexRepo,
   orphanFolders,
+  type RepoIndex,
   type RepoSnapshot,
   repoDrift,
   summarize,
@@ -143,19 +144,24 @@ function joinFindings(
   batches: BatchResults[],
   repo: RepoSnapshot,
   config: OnboardingConfig,
-  index: ReturnType<typeof indexRepo>,
+  index: RepoIndex,
 ): AccountResult[] {
-  const roles = batches.flatMap((b) => b.roles);
-  const accounts = roles.flatMap(({ accountId }) => index.accountsById.get(accountId) ?? []);
-  const repoResults = new Map(repoDrift(accounts, repo, config, index).map((r) => [r.accountId, r]));
-  return roles.flatMap(({ accountId, findings }) => {
-    const account = index.accountsById.get(accountId);
-    if (!account) return [];
-    const fromRepo = repoResults.get(accountId);
-    const combined = combineFindings(account, findings, fromRepo?.findings ?? []);
-    return fromRepo?.pendingPullRequest
-      ? [{ ...combined, pendingPullRequest: fromRepo.pendingPullRequest }]
-      : [combined];
+  const checked = batches
+    .flatMap((b) => b.roles)
+    .flatMap(({ accountId, findings }) => {
+      const account = index.accountsById.get(accountId);
+      return account ? [{ account, findings }] : [];
+    });
+  const fromRepo = repoDrift(
+    checked.map((c) => c.account),
+    repo,
+    config,
+    index,
+  );
+  return checked.map(({ account, findings }, i) => {
+    const combined = combineFindings(account, findings, fromRepo[i]?.findings ?? []);
+    const pending = fromRepo[i]?.pendingPullRequest;
+    return pending ? { ...combined, pendingPullRequest: pending } : combined;
   });
 }
 

@@ -38,8 +38,8 @@ export interface ReconcileWorkflowProps {
 
 /**
  * The reconcile workflow: inventory, check, repository and report functions, the state machine that runs the checks
- * over batches of accounts alongside the repository read, the bucket that holds each run's files, and the schedule that starts it (also runnable by hand with
- * `{}` or `{"mode": "report" | "remediate"}`).
+ * over batches of accounts alongside the repository read, the bucket that holds each run's files, and the schedule
+ * that starts it (also runnable by hand with `{}` or `{"mode": "report" | "remediate"}`).
  */
 export class ReconcileWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;

@@ -56,9 +56,6 @@ export function reconcileRunnerAvailable(env: LocalEnvironment): boolean {
   return runnerOf(env) !== undefined;
 }
 
-/** The Map state's MaxConcurrency (batches checked at once); test/state-machines/reconcile.test.ts ties the two. */
-const mapConcurrency = (): number => MAP_CONCURRENCY;
-
 /** Adds accounts (with their access role) to the stand-in's organization until it holds `total` bench accounts, each
  * with an onboarded `cicd` role (trust policy, managed tag, configured policies) as a steady-state organization has. */
 function growOrganization(env: LocalEnvironment, existing: string[], total: number): void {
@@ -152,7 +149,6 @@ async function floorRun(
 ): Promise<FloorResult> {
   const standIn = env.aws.standIn;
   if (!standIn) throw new Error('the reconcile benchmark needs the embedded AWS stand-in');
-  let roleMs = 0;
   const prefix = `bench-floor/${crypto.randomUUID()}`;
   const put = (name: string, body: string) =>
     s3.send(new PutObjectCommand({ Bucket: files.bucket, Key: `${prefix}/${name}`, Body: body }));
@@ -193,7 +189,7 @@ async function floorRun(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-  roleMs = listed - started + (performance.now() - rolesStarted);
+  const roleMs = listed - started + (performance.now() - rolesStarted);
   await Promise.all([repoWritten, ...files.results.map((body, b) => put(`results/${b}.json`, body))]);
   await Promise.all([get('snapshot.json'), get('repo.json'), ...files.results.map((_, b) => get(`results/${b}.json`))]);
   await put('report.json', files.report);
@@ -294,11 +290,11 @@ export async function measureReconcile(
   const standIn = env.aws.standIn;
   const github = env.github.standIn;
   if (!runner || !standIn || !github) throw new Error('reconcile runner or stand-ins not available');
-  const concurrency = env.config.reconcile.concurrency * mapConcurrency();
+  const concurrency = env.config.reconcile.concurrency * MAP_CONCURRENCY;
   const accounts: string[] = [];
   const runs: ReconcileRun[] = [];
   const baseline = standIn.state.accounts.size;
-  // Warm-up: the first sweep in a process imports the three reconcile bundles (their cold start is section 1's
+  // Warm-up: the first sweep in a process imports the four reconcile bundles (their cold start is section 1's
   // measurement). One discarded sweep and one discarded floor run of the seeded organization make every measured
   // run a warm one on both sides (imports done, clients made, connections open).
   const clients = floorClients();
@@ -370,7 +366,7 @@ export async function measureReconcile(
     concurrency,
     notes: [
       `The organization is grown in the AWS stand-in to each size (${baseline} seeded accounts plus bench accounts in \`Root/bench-workloads\`, each with an onboarded \`cicd\` role: configured trust policy, managed tag, configured policies; the repository does not hold their folders, so they report folder and matrix drift, which report mode does not act on). Each size runs \`env.runReconcile('report')\` on the built bundles, after one discarded warm-up sweep that imports the bundles (their cold start is measured in section 1); the sweep and the floor alternate (${sizes.map((n) => `${repeatsFor(n)} pairs at ${n.toLocaleString('en-US')}`).join(', ')} accounts) and the medians are reported (overhead: the median of the pairs' ratios, each pair run back to back, so a slow spell of the shared machine weighs on both sides of a ratio); a full garbage collection precedes each sweep and each floor run, so neither pays for the other's garbage; wall time is around that call, calls are what the stand-ins received during one sweep. The local Step Functions runtime validates each definition once, as Step Functions does at CreateStateMachine, not on every execution.`,
-      `The floor runs in the same process right after each sweep and makes every AWS call the sweep made, with the SDK clients directly and no logic around them: ListAccounts pages; PutObject of the sweep's own snapshot and repository files; one GetObject of the snapshot (one warm check container); per account AssumeRole (${env.config.memberAccessRoleNames[0]}), GetRole and ListAttachedRolePolicies, ${concurrency} accounts at once (reconcile.concurrency ${env.config.reconcile.concurrency} × the Map state's MaxConcurrency ${mapConcurrency()}); PutObject of each batch's results file; GetObject of the snapshot, repository and results files; PutObject of the report; the SNS Publish of the sweep's notice; GetObject of the report (the runner reads it back). The clients are built as the functions build theirs (settings, endpoint and credentials from the process environment; member-account IAM clients from the check step's factory, memberIamClients) and kept across floor runs, as a warm container keeps them. No GitHub: its three requests are not AWS calls. Overhead = reconcile wall time / floor wall time. "role reads" is the part of the floor before run files and the notice (ListAccounts and the per-account reads), shown for comparison with earlier runs of this benchmark, which used it as the floor.`,
+      `The floor runs in the same process right after each sweep and makes every AWS call the sweep made, with the SDK clients directly and no logic around them: ListAccounts pages; PutObject of the sweep's own snapshot and repository files; one GetObject of the snapshot (one warm check container); per account AssumeRole (${env.config.memberAccessRoleNames[0]}), GetRole and ListAttachedRolePolicies, ${concurrency} accounts at once (reconcile.concurrency ${env.config.reconcile.concurrency} × the Map state's MaxConcurrency ${MAP_CONCURRENCY}); PutObject of each batch's results file; GetObject of the snapshot, repository and results files; PutObject of the report; the SNS Publish of the sweep's notice; GetObject of the report (the runner reads it back). The clients are built as the functions build theirs (settings, endpoint and credentials from the process environment; member-account IAM clients from the check step's factory, memberIamClients) and kept across floor runs, as a warm container keeps them. No GitHub: its three requests are not AWS calls. Overhead = reconcile wall time / floor wall time. "role reads" is the part of the floor before run files and the notice (ListAccounts and the per-account reads), shown for comparison with earlier runs of this benchmark, which used it as the floor.`,
       `Handler durations (for the GB-seconds of section 5) come from one more report-mode run of the same definition on the same bundles with each handler timed, at the sizes up to ${timedUpTo} accounts only (to spare the shared machine); \`env.runReconcile\` does not report them. Lambda invocations = state transitions − 3 (every state but Sweep, CheckBatches and Done invokes a function).`,
     ],
   };
