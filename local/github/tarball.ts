@@ -41,14 +41,15 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${length}${body}`);
 }
 
-interface Entry {
+/** One archive member; `path` includes the top folder. */
+export interface TarEntry {
   path: string;
   kind: 'file' | 'directory' | 'symlink';
   mode: number;
   content?: Uint8Array;
 }
 
-function entryBlocks({ path, kind, mode, content }: Entry): Buffer[] {
+function entryBlocks({ path, kind, mode, content }: TarEntry): Buffer[] {
   const name = kind === 'directory' ? `${path}/` : path;
   const linkName = kind === 'symlink' ? Buffer.from(content ?? new Uint8Array()).toString('utf8') : '';
   const out: Buffer[] = [];
@@ -67,7 +68,7 @@ function entryBlocks({ path, kind, mode, content }: Entry): Buffer[] {
 }
 
 /** Every entry of the tree at `treeSha`, depth first with each directory before its contents. */
-async function* walk(store: GitStore, treeSha: string, prefix: string): AsyncGenerator<Entry> {
+async function* walk(store: GitStore, treeSha: string, prefix: string): AsyncGenerator<TarEntry> {
   for (const entry of await store.readTree(treeSha)) {
     const path = `${prefix}/${entry.path}`;
     if (entry.type === 'tree') {
@@ -93,14 +94,17 @@ const KEPT_PER_STORE = 8;
 
 /** The gzipped tarball of `commitSha` (which must be a commit of the store), with `top` as its one top folder. */
 export function repositoryTarball(store: GitStore, commitSha: string, top: string): Promise<Buffer> {
-  const archives = built.get(store) ?? new Map<string, Promise<Buffer>>();
-  built.set(store, archives);
+  let archives = built.get(store);
+  if (!archives) {
+    archives = new Map();
+    built.set(store, archives);
+  }
   const key = `${commitSha} ${top}`;
   let archive = archives.get(key);
   if (!archive) {
     archive = buildTarball(store, commitSha, top);
     archives.set(key, archive);
-    archive.catch(() => archives.delete(key));
+    archive.catch(() => archives?.delete(key));
     if (archives.size > KEPT_PER_STORE) archives.delete(archives.keys().next().value as string);
   }
   return archive;
@@ -109,10 +113,20 @@ export function repositoryTarball(store: GitStore, commitSha: string, top: strin
 async function buildTarball(store: GitStore, commitSha: string, top: string): Promise<Buffer> {
   const commit = await store.readCommit(commitSha);
   if (!commit) throw new Error(`${commitSha} is not a commit`);
+  const entries: TarEntry[] = [];
+  for await (const entry of walk(store, commit.tree, top)) entries.push(entry);
+  return gzippedTar(commitSha, top, entries);
+}
+
+/**
+ * A gzipped tar as GitHub's codeload writes it: the pax global header carrying the commit sha, the `top` folder,
+ * then `entries` in the given order (each directory before its contents).
+ */
+export function gzippedTar(commitSha: string, top: string, entries: Iterable<TarEntry>): Buffer {
   const comment = paxRecord('comment', commitSha);
   const parts: Buffer[] = [header('pax_global_header', comment.length, 'g', 0o666), comment, padding(comment.length)];
   parts.push(...entryBlocks({ path: top, kind: 'directory', mode: 0o775 }));
-  for await (const entry of walk(store, commit.tree, top)) parts.push(...entryBlocks(entry));
+  for (const entry of entries) parts.push(...entryBlocks(entry));
   parts.push(Buffer.alloc(2 * BLOCK));
   return gzipSync(Buffer.concat(parts));
 }
