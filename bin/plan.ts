@@ -1,24 +1,24 @@
 /**
  * `plan <accountId>`: what a run would change, read with the operator's AWS and GitHub credentials and without
- * writing anything: the account as resolve-account sees it, the cicd role change (observeRole's reads and the trust
- * policy comparison of trust-policy.ts) and the pull request (previewOnboardingPullRequest: the same plan as
- * ensureOnboardingPullRequest, from the same reads).
+ * writing anything. The same observers and planners an onboarding uses (selection.ts, cicd-role.ts, repo-plan.ts),
+ * so what `plan` prints is what a run would do, and what reconciliation would report.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Octokit } from '@octokit/rest';
+import { planRole, type RoleChange, type RoleObservation } from '../functions/lib/cicd-role';
 import type { OnboardingConfig } from '../functions/lib/config';
 import { USER_AGENT } from '../functions/lib/github-client';
 import type { AwsCredentialIdentity } from '../functions/lib/member-account';
 import { readAccount } from '../functions/lib/organization';
-import { previewOnboardingPullRequest } from '../functions/lib/pull-request';
-import { observeRole } from '../functions/lib/reconcile';
-import { skipReason } from '../functions/lib/skip-rules';
-import { accountFolder, accountSlug } from '../functions/lib/slug';
-import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift } from '../functions/lib/trust-policy';
-import type { AccountContext, RoleResult } from '../functions/lib/types';
+import { onboardingBranch } from '../functions/lib/pull-request';
+import { observeMemberRole } from '../functions/lib/reconcile';
+import { planRepo, type RepoPlan } from '../functions/lib/repo-plan';
+import { observeRepo } from '../functions/lib/repo-snapshot';
+import { planSelection } from '../functions/lib/selection';
+import { buildTrustPolicy, decodePolicyDocument } from '../functions/lib/trust-policy';
 import {
   awsClientConfig,
   CliError,
@@ -35,13 +35,17 @@ import {
 export interface RolePlan {
   action: 'create' | 'update' | 'unchanged' | 'blocked';
   roleArn: string;
-  /** What a run would change (create/update), or why it cannot (blocked). */
-  changes: string[];
-  /** The trust policy as IAM holds it and as it would be; both for create/update. */
+  /** Each change: its drift class, what it is, and whether a run carries it out. */
+  changes: Array<{ class: string; detail: string; remediable: boolean }>;
+  /** The trust policy as IAM holds it and as it would be, when a run writes it. */
   trustPolicy?: { current?: unknown; desired: unknown; diff: string[] };
   /** The named error a run would fail with (blocked). */
   error?: string;
 }
+
+/** `aws`, `aws-cn` or `aws-us-gov`, from the region, as the functions derive it. */
+const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
 export async function planCommand(
   accountId: string,
@@ -54,170 +58,172 @@ export async function planCommand(
   const config = loadConfig(options, io);
   const force = flags.force === true;
   const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const partition = partitionOf(region);
 
   // The account, as resolve-account sees it (Organizations lives in us-east-1).
   const organizations = new OrganizationsClient(awsClientConfig(options, 'us-east-1'));
-  const org = await readAccount(organizations, accountId);
-  const skipped = skipReason(org, config, { force });
-  if (skipped) {
-    out.document({ accountId, account: org, skipped });
-    out.line(`Account ${org.name} (${accountId}) would be skipped: ${skipped}`);
+  const account = await readAccount(organizations, accountId);
+  const selection = planSelection(account, config, { force });
+  if (selection.decision !== 'onboard') {
+    out.document({ accountId, account, skipped: selection.reason });
+    out.line(
+      `Account ${account.name} (${accountId}) would be ${selection.decision === 'wait' ? 'waited for' : 'skipped'}: ${selection.reason}`,
+    );
     out.line('  nothing would change; --force bypasses the OU, tag and id filters (never the management account)');
     return EXIT.ok;
   }
-  const slug = accountSlug(org.name, accountId);
-  const account: AccountContext = { ...org, slug, folder: accountFolder(config.github.accountsDir, slug) };
 
   const sts = new STSClient(awsClientConfig(options, region));
-  const role = await planRole(config, accountId, {
-    sts,
-    iamFor: (credentials: AwsCredentialIdentity) => new IAMClient({ ...awsClientConfig(options, region), credentials }),
-  });
+  const observation = await observeMemberRole(
+    {
+      sts,
+      partition,
+      iamFor: (credentials: AwsCredentialIdentity) =>
+        new IAMClient({ ...awsClientConfig(options, region), credentials }),
+    },
+    config,
+    accountId,
+  );
+  const role = describeRolePlan(observation, planRole(observation, config, partition), config, accountId, partition);
 
   const octokit = await githubClient(config, flags.githubTokenSecret, options, io);
-  const roleResult: RoleResult = {
-    outcome: role.action === 'create' ? 'created' : role.action === 'update' ? 'updated' : 'unchanged',
-    roleArn: role.roleArn,
-    changes: role.changes,
-    accessRole: config.memberAccessRoleNames[0] ?? '',
-  };
-  const preview = await previewOnboardingPullRequest(octokit, config, { account, role: roleResult, drift: [], force });
-  const { plan } = preview;
-  const files = plan.kind === 'change' ? plan.files.map((f) => f.path) : [];
+  const repo = await observeRepo(octokit, config, { accountId });
+  const plan = planRepo(account, repo, config, { force });
+  const outcome = pullRequestOutcome(plan);
+  const files = plan.commit?.files.map((f) => f.path) ?? [];
   const workflowDiff =
-    plan.kind === 'change' && plan.workflowChanged ? changedLines(preview.baseWorkflowText, plan.workflowText) : [];
-  const open = preview.pulls.find((p) => p.state === 'open');
-  const latest = preview.pulls[0];
+    plan.commit?.workflowChanged && repo.workflowText !== undefined
+      ? changedLines(repo.workflowText, plan.commit.workflowText)
+      : [];
+  const branch = onboardingBranch(config, accountId);
+  const pulls = repo.pulls
+    .filter((p) => p.accountId === accountId)
+    .map((p) => ({ number: p.number, state: p.state, url: p.url, merged: p.merged }));
 
   out.document({
     accountId,
     account,
     role,
     pullRequest: {
-      outcome: preview.outcome,
-      branch: preview.branch,
+      outcome,
+      branch,
       folder: plan.folder,
+      changes: plan.changes,
       files,
       workflowPath: config.github.workflowPath,
       workflowDiff,
-      existing: preview.pulls,
+      existing: pulls,
     },
   });
 
-  out.line(`Plan for ${account.name} (${accountId}), folder ${account.folder} — nothing was changed`);
+  out.line(`Plan for ${account.name} (${accountId}), folder ${plan.folder} — nothing was changed`);
   out.line();
-  switch (role.action) {
-    case 'create':
-      out.line(`Role: would create ${role.roleArn}`);
-      break;
-    case 'update':
-      out.line(`Role: would update ${role.roleArn}`);
-      break;
-    case 'unchanged':
-      out.line(`Role: unchanged ${role.roleArn}`);
-      break;
-    case 'blocked':
-      out.line(`Role: a run would fail with ${role.error}`);
-      break;
-  }
-  for (const c of role.changes) out.line(`  - ${c}`);
+  const verb = { create: 'would create', update: 'would update', unchanged: 'unchanged', blocked: 'needs a person:' };
+  out.line(`Role: ${verb[role.action]} ${role.roleArn}`);
+  for (const c of role.changes) out.line(`  - ${c.class}${c.remediable ? '' : ' (needs a person)'}: ${c.detail}`);
   if (role.trustPolicy && role.action !== 'unchanged') {
     out.line(role.action === 'create' ? '  trust policy:' : '  trust policy diff:');
     for (const l of role.trustPolicy.diff) out.line(`    ${l}`);
   }
-  if (role.error) out.line(`  what to do: ${TROUBLESHOOTING[role.error] ?? ''}`);
+  if (role.error) out.line(`  a run would fail with ${role.error}: ${TROUBLESHOOTING[role.error] ?? ''}`);
   out.line();
 
   const where = `${config.github.owner}/${config.github.repo}`;
-  switch (preview.outcome) {
-    case 'already-onboarded':
+  const { action } = plan;
+  switch (action.type) {
+    case 'none':
       out.line(`Pull request: none needed — ${config.github.baseBranch} of ${where} already onboards ${plan.folder}`);
       break;
-    case 'unchanged':
-      out.line(`Pull request: unchanged — #${open?.number} ${open?.url} is current`);
+    case 'keep':
+      out.line(`Pull request: unchanged — #${action.pull.number} ${action.pull.url} is current`);
       break;
     case 'declined':
       out.line(
-        `Pull request: declined — #${latest?.number} ${latest?.url} was closed unmerged; a run leaves it (use --force to open it again)`,
+        `Pull request: declined — #${action.pull.number} ${action.pull.url} was closed unmerged; a run leaves it (use --force to open it again)`,
       );
       break;
-    case 'updated':
-      out.line(`Pull request: would update #${open?.number} ${open?.url} (branch ${preview.branch} regenerated)`);
+    case 'edited':
+      out.line(`Pull request: edited — #${action.pull.number} ${action.pull.url} is a person's now; a run leaves it`);
       break;
-    default:
-      out.line(
-        `Pull request: would open one in ${where} from branch ${preview.branch} into ${config.github.baseBranch}`,
-      );
+    case 'blocked':
+      out.line('Pull request: needs a person first — a run writes nothing to the repository');
+      break;
+    case 'update':
+      out.line(`Pull request: would update #${action.pull.number} ${action.pull.url} (branch ${branch} regenerated)`);
+      break;
+    case 'open':
+      out.line(`Pull request: would open one in ${where} from branch ${branch} into ${config.github.baseBranch}`);
+      break;
   }
-  if (preview.outcome !== 'already-onboarded') {
+  if (plan.takenFolder) out.line(`  ${plan.takenFolder.folder} is taken (${plan.takenFolder.reason})`);
+  for (const c of plan.changes) out.line(`  - ${c.class}${c.remediable ? '' : ' (needs a person)'}: ${c.detail}`);
+  if (plan.commit && (action.type === 'open' || action.type === 'update')) {
     for (const f of files) out.line(`  + ${f}`);
     if (workflowDiff.length > 0) {
       out.line(`  ${config.github.workflowPath}:`);
       for (const l of workflowDiff) out.line(`    ${l}`);
-    } else if (plan.kind === 'change') {
+    } else {
       out.line(`  ${config.github.workflowPath}: unchanged (the matrix already lists ${plan.folder})`);
     }
   }
-  return role.action === 'blocked' ? EXIT.failed : EXIT.ok;
+  return role.action === 'blocked' || action.type === 'blocked' ? EXIT.failed : EXIT.ok;
 }
 
-/** The role change a run would make, from GetRole / ListAttachedRolePolicies in the account (read-only). */
-async function planRole(
+/** What ensureOnboardingPullRequest would report for the plan. */
+function pullRequestOutcome(plan: RepoPlan): string {
+  const outcomes = {
+    none: 'already-onboarded',
+    keep: 'unchanged',
+    declined: 'declined',
+    edited: 'edited',
+    blocked: 'blocked',
+    open: 'opened',
+    update: 'updated',
+  } as const;
+  return outcomes[plan.action.type];
+}
+
+export function describeRolePlan(
+  observation: RoleObservation,
+  changes: RoleChange[],
   config: OnboardingConfig,
   accountId: string,
-  readers: Parameters<typeof observeRole>[0],
-): Promise<RolePlan> {
-  const roleArn = `arn:aws:iam::${accountId}:role${config.cicdRolePath}${config.cicdRoleName}`;
-  const desired = buildTrustPolicy(config);
-  const observation = await observeRole(readers, config, accountId);
-  switch (observation.kind) {
-    case 'not-assumable':
-      return { action: 'blocked', roleArn, changes: [observation.message], error: 'AccountNotReady' };
-    case 'missing':
-      return {
-        action: 'create',
-        roleArn,
-        changes: [
-          `create role ${config.cicdRoleName} tagged ${config.managedTag.key}=${config.managedTag.value}`,
-          ...config.cicdPolicyArns.map((arn) => `attach ${arn}`),
-          ...(config.permissionsBoundaryArn ? [`permissions boundary ${config.permissionsBoundaryArn}`] : []),
-        ],
-        trustPolicy: { desired, diff: JSON.stringify(desired, null, 2).split('\n') },
-      };
-    case 'present': {
-      const { key, value } = config.managedTag;
-      const changes: string[] = [];
-      if (observation.tags[key] !== value) {
-        if (!config.adoptExistingRole) {
-          return {
-            action: 'blocked',
-            roleArn,
-            changes: [`the role exists without the tag ${key}=${value}, so a run leaves it alone`],
-            error: 'RoleNotManaged',
-          };
-        }
-        changes.push(`adopt the existing role (tag it ${key}=${value})`);
-      }
-      let current: unknown;
-      let drift: string[];
-      try {
-        const decoded = decodePolicyDocument(observation.trustPolicyDocument);
-        current = decoded;
-        drift = describeTrustDrift(decoded, desired);
-      } catch (error) {
-        drift = [`the current document could not be read: ${(error as Error).message}`];
-      }
-      if (drift.length > 0) changes.push(`replace the trust policy (${drift.join('; ')})`);
-      const attached = new Set(observation.attachedPolicyArns);
-      for (const arn of config.cicdPolicyArns.filter((a) => !attached.has(a))) changes.push(`attach ${arn}`);
-      return {
-        action: changes.length > 0 ? 'update' : 'unchanged',
-        roleArn,
-        changes,
-        trustPolicy: { current, desired, diff: drift.length > 0 ? lineDiff(current, desired) : [] },
-      };
+  partition: string,
+): RolePlan {
+  const roleArn =
+    observation.kind === 'present' && observation.arn
+      ? observation.arn
+      : `arn:${partition}:iam::${accountId}:role${config.cicdRolePath}${config.cicdRoleName}`;
+  const listed = changes.map(({ action: _, ...c }) => c);
+  const desired = buildTrustPolicy(config, partition);
+  const blocked = changes.find((c) => !c.remediable);
+  if (blocked) {
+    const error = blocked.class === 'account-not-assumable' ? 'AccountNotReady' : 'RoleNotManaged';
+    return { action: 'blocked', roleArn, changes: listed, error };
+  }
+  if (changes.some((c) => c.action.type === 'create')) {
+    return {
+      action: 'create',
+      roleArn,
+      changes: listed,
+      trustPolicy: { desired, diff: lineDiff(undefined, desired) },
+    };
+  }
+  let current: unknown;
+  if (observation.kind === 'present') {
+    try {
+      current = decodePolicyDocument(observation.trustPolicyDocument);
+    } catch {
+      current = undefined;
     }
   }
+  const trustChanges = changes.some((c) => c.action.type === 'update-trust');
+  return {
+    action: changes.length > 0 ? 'update' : 'unchanged',
+    roleArn,
+    changes: listed,
+    trustPolicy: { current, desired, diff: trustChanges ? lineDiff(current, desired) : [] },
+  };
 }
 
 /** GITHUB_TOKEN, or the configured secret (`--github-token-secret` alone) or another one (`--github-token-secret ARN`). */

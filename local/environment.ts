@@ -372,7 +372,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         const created = await organizations.send(
           new CreateAccountCommand({
             AccountName: name,
-            Email: opts.email ?? `aws+${name}-${randomSuffix()}@example.com`,
+            Email: opts.email ?? `aws+${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomSuffix()}@example.com`,
           }),
         );
         const requestId = created.CreateAccountStatus?.Id as string;

@@ -5,6 +5,7 @@ import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
 import { logger, startInvocation } from '../lib/logger';
 import { type AwsCredentialIdentity, assumeMemberAccount, memberIamClients } from '../lib/member-account';
+import { planSelection } from '../lib/selection';
 import type { AccountContext, RoleResult } from '../lib/types';
 
 export interface EnsureCicdRoleEvent {
@@ -13,6 +14,8 @@ export interface EnsureCicdRoleEvent {
   executionId?: string;
   /** What started the onboarding; `event` (an account-creation event) means the role is most likely missing. */
   trigger?: string;
+  /** An explicit re-run that overrides the configured filters (never the management account). */
+  force?: boolean;
 }
 
 export interface EnsureCicdRoleDeps {
@@ -41,6 +44,16 @@ export function makeHandler(
     }
     logger.appendPersistentKeys({ accountId });
     const { config, partition } = deps;
+    // Invoked directly or not, the function governs only the accounts the configuration selects.
+    const account = event.account;
+    const selection = planSelection(
+      { accountId, status: account.status ?? 'ACTIVE', ouPath: account.ouPath ?? [], tags: account.tags ?? {} },
+      config,
+      { force: event.force === true },
+    );
+    if (selection.decision !== 'onboard') {
+      throw new InvalidInput(`ensure-cicd-role leaves account ${accountId} alone: ${selection.reason}`);
+    }
     const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, { partition });
     const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, {
       partition,

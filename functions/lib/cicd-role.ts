@@ -2,54 +2,264 @@ import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   GetRoleCommand,
+  type GetRoleCommandOutput,
   type IAMClient,
   PutRolePermissionsBoundaryCommand,
   paginateListAttachedRolePolicies,
-  type Role,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { isEntityAlreadyExists, isMalformedPolicyDocument, isNoSuchEntity, rethrowAws } from './aws-errors';
+import { type Change, change } from './changes';
 import { type OnboardingConfig, pipelineRoleArn } from './config';
-import { AccountNotReady, ConfigError, RoleNotManaged } from './errors';
+import { AccountNotReady, ConfigError } from './errors';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
 import type { RoleOutcome } from './types';
+
+/**
+ * The `cicd` role of a member account: one reader (observeRole), one pure planner (planRole) and one writer
+ * (applyRoleChanges). ensure-cicd-role applies the plan, the reconcile check reports it, `cli plan` prints it.
+ */
+
+/** What reading the account's cicd role found. */
+export type RoleObservation =
+  | { kind: 'not-assumable'; message: string }
+  | { kind: 'missing' }
+  | {
+      kind: 'present';
+      arn: string;
+      /** As GetRole returns it: URL-encoded JSON. */
+      trustPolicyDocument: string;
+      tags: Record<string, string>;
+      attachedPolicyArns: string[];
+      boundaryArn?: string;
+    };
+
+export type RoleAction =
+  | { type: 'create' }
+  | { type: 'adopt' }
+  | { type: 'update-trust' }
+  | { type: 'set-boundary'; arn: string }
+  | { type: 'attach'; arn: string }
+  | { type: 'none' };
+
+export interface RoleChange extends Change {
+  action: RoleAction;
+}
+
+/** `arn:<partition>:iam::<id>:role<path><name>`, as IAM names the cicd role. */
+export const cicdRoleArn = (config: OnboardingConfig, accountId: string, partition = 'aws'): string =>
+  `arn:${partition}:iam::${accountId}:role${config.cicdRolePath}${config.cicdRoleName}`;
+
+const UNIQUE_ID = /^(AROA|AIDA)[0-9A-Z]{8,}$/;
+
+function principalIds(doc: PolicyDocument): string[] {
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return statements.flatMap((s) => {
+    const aws = s.Principal === undefined || s.Principal === '*' ? undefined : s.Principal.AWS;
+    return aws === undefined ? [] : Array.isArray(aws) ? aws : [aws];
+  });
+}
+
+/** What must change for the role to be as configured; empty when it is. Pure. */
+export function planRole(observation: RoleObservation, config: OnboardingConfig, partition = 'aws'): RoleChange[] {
+  const role = `role ${config.cicdRoleName}`;
+  const none = { type: 'none' } as const;
+  switch (observation.kind) {
+    case 'not-assumable':
+      return [{ ...change('account-not-assumable', observation.message), action: none }];
+    case 'missing':
+      return [{ ...change('role-missing', `${role} does not exist: create it`), action: { type: 'create' } }];
+    case 'present':
+      return planPresentRole(observation, config, partition);
+  }
+}
+
+function planPresentRole(
+  observation: Extract<RoleObservation, { kind: 'present' }>,
+  config: OnboardingConfig,
+  partition: string,
+): RoleChange[] {
+  const role = `role ${config.cicdRoleName}`;
+  const { key, value } = config.managedTag;
+  const changes: RoleChange[] = [];
+  if (observation.tags[key] !== value) {
+    const detail = `${role} exists without the tag ${key}=${value}`;
+    if (!config.adoptExistingRole) {
+      // Someone else's role: nothing about it is ours to change, so nothing else is planned.
+      const advice = `it is left alone: tag it ${key}=${value}, or set adoptExistingRole: true`;
+      return [{ ...change('role-not-managed', `${detail}, so ${advice}`), action: { type: 'none' } }];
+    }
+    changes.push({
+      class: 'role-not-managed',
+      detail: `${detail}: adopt it (adoptExistingRole)`,
+      remediable: true,
+      action: { type: 'adopt' },
+    });
+  }
+  const trust = planTrust(observation.trustPolicyDocument, config, partition);
+  if (trust) changes.push(trust);
+  const boundary = config.permissionsBoundaryArn;
+  if (boundary && observation.boundaryArn !== boundary) {
+    const detail = observation.boundaryArn
+      ? `permissions boundary ${observation.boundaryArn} instead of ${boundary}`
+      : `permissions boundary ${boundary} is not set (removed?)`;
+    changes.push({ ...change('boundary-changed', detail), action: { type: 'set-boundary', arn: boundary } });
+  }
+  const attached = new Set(observation.attachedPolicyArns);
+  for (const arn of config.cicdPolicyArns.filter((a) => !attached.has(a))) {
+    changes.push({ ...change('policy-detached', `${arn} is not attached`), action: { type: 'attach', arn } });
+  }
+  return changes;
+}
+
+function planTrust(document: string, config: OnboardingConfig, partition: string): RoleChange | undefined {
+  const update = { type: 'update-trust' } as const;
+  let actual: PolicyDocument;
+  try {
+    actual = decodePolicyDocument(document);
+  } catch (err) {
+    return {
+      ...change('trust-policy-changed', `the trust policy cannot be read: ${(err as Error).message}`),
+      action: update,
+    };
+  }
+  const rewritten = principalIds(actual).filter((id) => UNIQUE_ID.test(id));
+  if (rewritten.length > 0) {
+    const detail =
+      `the trust names ${rewritten.join(', ')} instead of the pipeline role ARN: IAM rewrote it when the role it ` +
+      `trusted was deleted (e.g. the tooling role was recreated), so the pipeline cannot assume ${config.cicdRoleName}`;
+    return { ...change('trust-principal-rewritten', detail), action: update };
+  }
+  const differences = describeTrustDrift(actual, buildTrustPolicy(config, partition));
+  return differences.length > 0
+    ? { ...change('trust-policy-changed', differences.join('; ')), action: update }
+    : undefined;
+}
+
+// ---- observe ---------------------------------------------------------------------------------------------------
+
+/** The single reader of the role: GetRole, then ListAttachedRolePolicies (paginated). */
+export async function observeRole(
+  iam: IAMClient,
+  config: OnboardingConfig,
+  accountId: string,
+): Promise<RoleObservation> {
+  const roleName = config.cicdRoleName;
+  const where = `${roleName} in ${accountId}`;
+  let role: GetRoleCommandOutput;
+  try {
+    role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+  } catch (err) {
+    if (isNoSuchEntity(err)) return { kind: 'missing' };
+    return rethrowAws(err, `iam:GetRole of ${where}`);
+  }
+  const attachedPolicyArns: string[] = [];
+  try {
+    for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attachedPolicyArns.push(p.PolicyArn);
+    }
+  } catch (err) {
+    if (isNoSuchEntity(err)) return { kind: 'missing' };
+    rethrowAws(err, `iam:ListAttachedRolePolicies of ${where}`);
+  }
+  const r = role.Role;
+  const boundaryArn = r?.PermissionsBoundary?.PermissionsBoundaryArn;
+  return {
+    kind: 'present',
+    arn: r?.Arn ?? '',
+    trustPolicyDocument: r?.AssumeRolePolicyDocument ?? '',
+    tags: Object.fromEntries((r?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    attachedPolicyArns,
+    ...(boundaryArn ? { boundaryArn } : {}),
+  };
+}
+
+// ---- apply -----------------------------------------------------------------------------------------------------
 
 export interface CicdRoleResult {
   outcome: RoleOutcome;
   roleArn: string;
-  /** What this call changed, e.g. `created role cicd`, `attached arn:aws:iam::aws:policy/AdministratorAccess`. */
+  /** What this call changed, or why it could not (`not-managed`). */
   changes: string[];
+}
+
+interface Target {
+  iam: IAMClient;
+  config: OnboardingConfig;
+  accountId: string;
+  partition: string;
+  where: string;
+}
+
+/**
+ * The single writer: carries out the remediable changes of a plan, in order. A `create` that finds the role already
+ * there (a concurrent execution won the race) answers `exists`, and the caller observes and plans again.
+ */
+export async function applyRoleChanges(
+  t: Target,
+  changes: RoleChange[],
+  roleArn: string,
+): Promise<CicdRoleResult | 'exists'> {
+  const blocked = changes.find((c) => !c.remediable);
+  if (blocked) return { outcome: 'not-managed', roleArn, changes: [blocked.detail] };
+  const done: string[] = [];
+  let arn = roleArn;
+  for (const { action } of changes) {
+    switch (action.type) {
+      case 'create': {
+        const created = await createRole(t);
+        if (created === 'exists') return 'exists';
+        arn = created;
+        done.push(`created ${t.where}`);
+        for (const policyArn of t.config.cicdPolicyArns) {
+          await attachPolicy(t, policyArn);
+          done.push(`attached ${policyArn}`);
+        }
+        break;
+      }
+      case 'adopt': {
+        const { key, value } = t.config.managedTag;
+        await send(`iam:TagRole of ${t.where}`, () =>
+          t.iam.send(new TagRoleCommand({ RoleName: t.config.cicdRoleName, Tags: [{ Key: key, Value: value }] })),
+        );
+        done.push(`adopted the existing role (tagged ${key}=${value})`);
+        break;
+      }
+      case 'update-trust':
+        await updateTrust(t);
+        done.push(`trust policy replaced (${changes.find((c) => c.action === action)?.detail})`);
+        break;
+      case 'set-boundary':
+        await send(`iam:PutRolePermissionsBoundary of ${t.where}`, () =>
+          t.iam.send(
+            new PutRolePermissionsBoundaryCommand({ RoleName: t.config.cicdRoleName, PermissionsBoundary: action.arn }),
+          ),
+        );
+        done.push(`permissions boundary set to ${action.arn}`);
+        break;
+      case 'attach':
+        await attachPolicy(t, action.arn);
+        done.push(`attached ${action.arn}`);
+        break;
+      case 'none':
+        break;
+    }
+  }
+  const created = changes.some((c) => c.action.type === 'create');
+  return { outcome: created ? 'created' : done.length > 0 ? 'updated' : 'unchanged', roleArn: arn, changes: done };
 }
 
 export interface EnsureCicdRoleOptions {
   partition?: string;
   /**
-   * The account is expected to be new (an account-creation event): try CreateRole first, which saves the GetRole
-   * of the common case; an existing role answers EntityAlreadyExists and is then read and converged as usual.
+   * The account is expected to be new (an account-creation event): plan `create` without reading first, which saves
+   * the reads of the common case; an existing role answers EntityAlreadyExists and is then observed and planned.
    */
   expectNew?: boolean;
 }
 
-/** Everything one convergence needs; built once per call. */
-interface Target {
-  iam: IAMClient;
-  config: OnboardingConfig;
-  accountId: string;
-  roleName: string;
-  /** `role cicd in account 123456789012`, for messages. */
-  where: string;
-  pipelineArn: string;
-  trustPolicy: PolicyDocument;
-}
-
-/**
- * Converges the cicd role of a member account (IAM client with the account's credentials): creates it when
- * missing, otherwise repairs the trust policy, the permissions boundary and missing policy attachments.
- * Only changes differences, never detaches policies a human added, and leaves alone a role it does not manage
- * unless `adoptExistingRole` is set. A brand-new account costs GetRole + CreateRole + one AttachRolePolicy per policy,
- * or CreateRole + AttachRolePolicy with `expectNew`.
- */
+/** observe → plan → apply for the cicd role of a member account (IAM client with the account's credentials). */
 export async function ensureCicdRole(
   iam: IAMClient,
   config: OnboardingConfig,
@@ -57,74 +267,47 @@ export async function ensureCicdRole(
   options: EnsureCicdRoleOptions = {},
 ): Promise<CicdRoleResult> {
   const partition = options.partition ?? 'aws';
-  const roleName = config.cicdRoleName;
-  const target: Target = {
-    iam,
-    config,
-    accountId,
-    roleName,
-    where: `role ${roleName} in account ${accountId}`,
-    pipelineArn: pipelineRoleArn(config, partition),
-    trustPolicy: buildTrustPolicy(config, partition),
-  };
-
-  const finishCreated = async (created: { arn: string | undefined }): Promise<CicdRoleResult> => {
-    const changes = [`created ${target.where}`];
-    for (const policyArn of config.cicdPolicyArns) {
-      await attachPolicy(target, policyArn);
-      changes.push(`attached ${policyArn}`);
-    }
-    const roleArn = created.arn ?? `arn:${partition}:iam::${accountId}:role${config.cicdRolePath}${roleName}`;
-    return { outcome: 'created', roleArn, changes };
-  };
-
-  if (!options.expectNew) {
-    const existing = await getRole(target);
-    if (existing) return converge(target, existing);
-  }
-  const created = await createRole(target);
-  if (created) return finishCreated(created);
-
-  // The role exists: made earlier (expectNew) or by a concurrent execution between our GetRole and CreateRole.
-  const raced = await getRole(target);
-  if (!raced) {
-    // IAM is eventually consistent: the role exists but this endpoint cannot read it yet. AccountNotReady is
-    // the retryable error for "this account cannot be worked on yet"; the next attempt converges it.
+  const t: Target = { iam, config, accountId, partition, where: `role ${config.cicdRoleName} in account ${accountId}` };
+  const defaultArn = cicdRoleArn(config, accountId, partition);
+  const observation: RoleObservation = options.expectNew
+    ? { kind: 'missing' }
+    : await observeRole(iam, config, accountId);
+  const first = await applyRoleChanges(t, planRole(observation, config, partition), arnOf(observation, defaultArn));
+  if (first !== 'exists') return first;
+  // The role exists: made earlier (expectNew) or by a concurrent execution between our read and our CreateRole.
+  const again = await observeRole(iam, config, accountId);
+  if (again.kind === 'missing') {
+    // IAM is eventually consistent: the role exists but cannot be read back yet; the next attempt converges it.
     throw new AccountNotReady(
-      `${target.where} already exists (created concurrently) but IAM cannot read it back yet; retried automatically`,
+      `${t.where} already exists (created concurrently) but IAM cannot read it back yet; retried automatically`,
     );
   }
-  return converge(target, raced);
+  const second = await applyRoleChanges(t, planRole(again, config, partition), arnOf(again, defaultArn));
+  if (second === 'exists') throw new AccountNotReady(`${t.where} could not be converged yet; retried automatically`);
+  return second;
 }
 
-async function getRole({ iam, roleName, where }: Target): Promise<Role | undefined> {
-  try {
-    const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-    return role;
-  } catch (err) {
-    if (isNoSuchEntity(err)) return undefined;
-    return rethrowAws(err, `iam:GetRole of ${where}`);
-  }
-}
+const arnOf = (o: RoleObservation, fallback: string): string => (o.kind === 'present' && o.arn ? o.arn : fallback);
 
-/** Returns the new role's ARN, or undefined when it already exists (a concurrent execution won the race). */
-async function createRole(t: Target): Promise<{ arn: string | undefined } | undefined> {
+/** Returns the new role's ARN, or `exists` when it already exists. */
+async function createRole(t: Target): Promise<string | 'exists'> {
   const { config } = t;
+  const pipelineArn = pipelineRoleArn(config, t.partition);
   try {
     const { Role: role } = await t.iam.send(
       new CreateRoleCommand({
-        RoleName: t.roleName,
+        RoleName: config.cicdRoleName,
         Path: config.cicdRolePath,
-        AssumeRolePolicyDocument: JSON.stringify(t.trustPolicy),
-        Description: `Assumed by ${t.pipelineArn} (GitHub Actions over OIDC) to run Terraform. Managed by oidc-account-onboarding.`,
+        AssumeRolePolicyDocument: JSON.stringify(buildTrustPolicy(config, t.partition)),
+        Description: `Assumed by ${pipelineArn} (GitHub Actions over OIDC) to run Terraform. Managed by oidc-account-onboarding.`,
         MaxSessionDuration: config.cicdMaxSessionDurationSeconds,
         ...(config.permissionsBoundaryArn ? { PermissionsBoundary: config.permissionsBoundaryArn } : {}),
         Tags: [{ Key: config.managedTag.key, Value: config.managedTag.value }],
       }),
     );
-    return { arn: role?.Arn };
+    return role?.Arn ?? cicdRoleArn(config, t.accountId, t.partition);
   } catch (err) {
-    if (isEntityAlreadyExists(err)) return undefined;
+    if (isEntityAlreadyExists(err)) return 'exists';
     if (isMalformedPolicyDocument(err)) throw trustRejected(t, err);
     if (isNoSuchEntity(err)) {
       throw new ConfigError(
@@ -136,9 +319,19 @@ async function createRole(t: Target): Promise<{ arn: string | undefined } | unde
   }
 }
 
+async function updateTrust(t: Target): Promise<void> {
+  const document = JSON.stringify(buildTrustPolicy(t.config, t.partition));
+  try {
+    await t.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyDocument: document }));
+  } catch (err) {
+    if (isMalformedPolicyDocument(err)) throw trustRejected(t, err);
+    rethrowAws(err, `iam:UpdateAssumeRolePolicy of ${t.where}`);
+  }
+}
+
 function trustRejected(t: Target, err: unknown): ConfigError {
   return new ConfigError(
-    `IAM rejected the trust policy of ${t.where} (${(err as Error).message}): does the pipeline role ${t.pipelineArn} exist? ` +
+    `IAM rejected the trust policy of ${t.where} (${(err as Error).message}): does the pipeline role ${pipelineRoleArn(t.config, t.partition)} exist? ` +
       'IAM only accepts a role principal that exists: create it in the tooling account, or fix toolingAccountId, ' +
       'pipelineRoleName or pipelineRolePath in the configuration.',
   );
@@ -146,7 +339,7 @@ function trustRejected(t: Target, err: unknown): ConfigError {
 
 async function attachPolicy(t: Target, policyArn: string): Promise<void> {
   try {
-    await t.iam.send(new AttachRolePolicyCommand({ RoleName: t.roleName, PolicyArn: policyArn }));
+    await t.iam.send(new AttachRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyArn: policyArn }));
   } catch (err) {
     if (isNoSuchEntity(err)) {
       const message = (err as Error).message ?? '';
@@ -163,86 +356,6 @@ async function attachPolicy(t: Target, policyArn: string): Promise<void> {
     }
     rethrowAws(err, `iam:AttachRolePolicy ${policyArn} to ${t.where}`);
   }
-}
-
-const hasManagedTag = (role: Role, { key, value }: OnboardingConfig['managedTag']): boolean =>
-  (role.Tags ?? []).some((tag) => tag.Key === key && tag.Value === value);
-
-async function converge(t: Target, role: Role): Promise<CicdRoleResult> {
-  const { iam, config, roleName, where } = t;
-  const { managedTag } = config;
-  const roleArn = role.Arn ?? '';
-  const changes: string[] = [];
-
-  if (!hasManagedTag(role, managedTag)) {
-    if (!config.adoptExistingRole) {
-      throw new RoleNotManaged(
-        `${where} exists and is not tagged ${managedTag.key}=${managedTag.value}, so it is left untouched. ` +
-          `To let oidc-account-onboarding manage it, tag it ${managedTag.key}=${managedTag.value} ` +
-          'or set adoptExistingRole: true in the configuration.',
-      );
-    }
-    await send(`iam:TagRole of ${where}`, () =>
-      iam.send(new TagRoleCommand({ RoleName: roleName, Tags: [{ Key: managedTag.key, Value: managedTag.value }] })),
-    );
-    changes.push(`adopted the existing role (tagged ${managedTag.key}=${managedTag.value})`);
-  }
-
-  const drift = trustDrift(role, t.trustPolicy);
-  if (drift.length > 0) {
-    try {
-      await iam.send(
-        new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(t.trustPolicy) }),
-      );
-    } catch (err) {
-      if (isMalformedPolicyDocument(err)) throw trustRejected(t, err);
-      rethrowAws(err, `iam:UpdateAssumeRolePolicy of ${where}`);
-    }
-    changes.push(`trust policy replaced (${drift.join('; ')})`);
-  }
-
-  const boundary = config.permissionsBoundaryArn;
-  const currentBoundary = role.PermissionsBoundary?.PermissionsBoundaryArn;
-  if (boundary && currentBoundary !== boundary) {
-    await send(`iam:PutRolePermissionsBoundary of ${where}`, () =>
-      iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: roleName, PermissionsBoundary: boundary })),
-    );
-    changes.push(
-      currentBoundary
-        ? `permissions boundary ${currentBoundary} replaced by ${boundary}`
-        : `permissions boundary set to ${boundary}`,
-    );
-  }
-
-  const attached = await attachedPolicyArns(t);
-  for (const policyArn of config.cicdPolicyArns.filter((arn) => !attached.has(arn))) {
-    await attachPolicy(t, policyArn);
-    changes.push(`attached ${policyArn}`);
-  }
-
-  return { outcome: changes.length > 0 ? 'updated' : 'unchanged', roleArn, changes };
-}
-
-/** Why the role's trust differs from the desired one; a document that cannot be read is drift too. */
-function trustDrift(role: Role, desired: PolicyDocument): string[] {
-  try {
-    return describeTrustDrift(decodePolicyDocument(role.AssumeRolePolicyDocument ?? ''), desired);
-  } catch (err) {
-    if (err instanceof SyntaxError) return [`the current document could not be read: ${err.message}`];
-    throw err;
-  }
-}
-
-async function attachedPolicyArns(t: Target): Promise<Set<string>> {
-  const arns = new Set<string>();
-  try {
-    for await (const page of paginateListAttachedRolePolicies({ client: t.iam }, { RoleName: t.roleName })) {
-      for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) arns.add(policy.PolicyArn);
-    }
-  } catch (err) {
-    rethrowAws(err, `iam:ListAttachedRolePolicies of ${t.where}`);
-  }
-  return arns;
 }
 
 async function send<T>(what: string, call: () => Promise<T>): Promise<T> {

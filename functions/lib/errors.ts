@@ -42,6 +42,22 @@ export class RoleNotManaged extends OnboardingError {
   override readonly name = 'RoleNotManaged' as const;
 }
 
+/**
+ * The repository needs a person's decision before the account's folder can be written (a tfvars names the wrong
+ * account, several folders name it, no free folder): reported with what to do; nothing was written.
+ */
+export class RepositoryNeedsAPerson extends OnboardingError {
+  override readonly name = 'RepositoryNeedsAPerson' as const;
+}
+
+/**
+ * The last guard before a push: the change-set would write outside the account's own folder, overwrite a file, or
+ * change the workflow beyond the matrix entry. Nothing was pushed. Always a bug, never retried.
+ */
+export class UnsafeChange extends OnboardingError {
+  override readonly name = 'UnsafeChange' as const;
+}
+
 /** The workflow file has no matrix list under the configured key, or it cannot be edited safely. */
 export class WorkflowMatrixNotFound extends OnboardingError {
   override readonly name = 'WorkflowMatrixNotFound' as const;

@@ -1,74 +1,56 @@
 import { createHash } from 'node:crypto';
 import type { OnboardingConfig } from './config';
-import { logger } from './logger';
-import { accountFolder, collisionSlug } from './slug';
-import { renderAccountFolder } from './terraform';
 import type { AccountContext, RoleResult } from './types';
-import { addMatrixEntry } from './workflow-matrix';
 
-/** One entry of a Git tree as the Git Data API lists it. */
-export interface TreeEntry {
-  path: string;
-  type: 'blob' | 'tree' | 'commit' | string;
-  sha: string;
-  mode: string;
-}
-
-export interface PlanInput {
-  account: AccountContext;
-  role: RoleResult;
-  config: OnboardingConfig;
-  /** The base branch's tree (recursive, or at least the accounts dir, the account's folders and the workflow). */
-  baseTree: TreeEntry[];
-  /** The workflow file on the base branch. */
-  workflowText: string;
-  /** The `aws_account_id` of `account.folder`'s terraform.tfvars on the base branch, when that folder exists. */
-  existingFolderAccountId?: string;
-  /** Drift reported by reconciliation, e.g. `tfvars-account-id`, `pr-stale`. */
-  drift: string[];
-  /** Link to the Step Functions execution, shown in the body. */
-  executionUrl?: string;
-  /**
-   * false only to compute the content hash to compare with an open pull request's (reconciliation): the matrix edit
-   * is then not re-parsed for verification (see AddMatrixEntryOptions.verify). An onboarding always verifies.
-   */
-  verifyMatrixEdit?: boolean;
-}
+/**
+ * What an onboarding commit and pull request say: the marker that records which account, folder, content and commit
+ * a pull request holds, the commit identity that proves a branch head is the tool's, and the title and body.
+ */
 
 export interface ChangeFile {
   path: string;
   content: string;
 }
 
-export type OnboardingChange =
-  | { kind: 'already-onboarded'; folder: string }
-  | {
-      kind: 'change';
-      folder: string;
-      /** Files to add (or, for tfvars drift, rewrite), sorted by path. */
-      files: ChangeFile[];
-      /** The workflow after the edit; equal to the input when the matrix already lists the folder. */
-      workflowText: string;
-      workflowChanged: boolean;
-      title: string;
-      body: string;
-      contentHash: string;
-    };
-
-export const MARKER_PREFIX = 'oidc-account-onboarding:v1';
 export const TFVARS_FILE = 'terraform.tfvars';
 
-/** The hidden marker in the PR body that records which account and which content the branch holds. */
-export function onboardingMarker(accountId: string, contentHash: string): string {
-  return `<!-- ${MARKER_PREFIX} account=${accountId} hash=${contentHash} -->`;
+/** What the hidden marker of an onboarding pull request records. */
+export interface OnboardingMarker {
+  accountId: string;
+  hash: string;
+  /** v2 only: the folder the commit writes and the commit the tool pushed. */
+  folder?: string;
+  commit?: string;
+  /** The tool closed it itself (another account's pull request took the folder first): not a person's decline. */
+  superseded?: boolean;
 }
 
-/** Reads the marker back from a PR body; escaped user text can never produce one. */
-export function parseOnboardingMarker(
-  body: string | null | undefined,
-): { accountId: string; hash: string } | undefined {
-  const m = /<!-- oidc-account-onboarding:v1 account=(\d{12}) hash=([0-9a-f]{64}) -->/.exec(body ?? '');
-  return m?.[1] && m[2] ? { accountId: m[1], hash: m[2] } : undefined;
+/** The hidden marker in the PR body; `commit` is the head the tool pushed, `hash` the content it holds. */
+export function onboardingMarker(
+  m: Required<Omit<OnboardingMarker, 'superseded'>> & Pick<OnboardingMarker, 'superseded'>,
+): string {
+  const superseded = m.superseded ? ' superseded=1' : '';
+  return `<!-- oidc-account-onboarding:v2 account=${m.accountId} folder=${encodeURIComponent(m.folder)} hash=${m.hash} commit=${m.commit}${superseded} -->`;
+}
+
+/** Reads the marker back from a PR body (v2, or v1 of earlier versions); escaped user text never produces one. */
+export function parseOnboardingMarker(body: string | null | undefined): OnboardingMarker | undefined {
+  const text = body ?? '';
+  const v2 =
+    /<!-- oidc-account-onboarding:v2 account=(\d{12}) folder=([\w.~%-]+) hash=([0-9a-f]{64}) commit=([0-9a-f]{40})( superseded=1)? -->/.exec(
+      text,
+    );
+  if (v2?.[1] && v2[2] && v2[3] && v2[4]) {
+    let folder: string;
+    try {
+      folder = decodeURIComponent(v2[2]);
+    } catch {
+      return undefined;
+    }
+    return { accountId: v2[1], folder, hash: v2[3], commit: v2[4], ...(v2[5] ? { superseded: true } : {}) };
+  }
+  const v1 = /<!-- oidc-account-onboarding:v1 account=(\d{12}) hash=([0-9a-f]{64}) -->/.exec(text);
+  return v1?.[1] && v1[2] ? { accountId: v1[1], hash: v1[2] } : undefined;
 }
 
 /** The 12-digit account id written in a terraform.tfvars (`aws_account_id = "…"`; the seed's unquoted number too). */
@@ -77,83 +59,57 @@ export function tfvarsAccountId(text: string): string | undefined {
   return m?.[1]?.padStart(12, '0');
 }
 
-/**
- * Decides what the onboarding commit must contain, from the base branch's state alone: files missing from the
- * account's folder and the matrix entry. Existing files are never overwritten (people edit main.tf), except
- * terraform.tfvars when reconciliation reported a wrong account id in it.
- */
-export function planOnboardingChange(input: PlanInput): OnboardingChange {
-  const { account, config, baseTree, drift } = input;
-  const tfvarsDrift = drift.includes('tfvars-account-id');
-  const folderTaken =
-    !tfvarsDrift &&
-    input.existingFolderAccountId !== undefined &&
-    input.existingFolderAccountId !== account.accountId &&
-    baseTree.some((e) => e.path === account.folder && e.type === 'tree');
-  const target = folderTaken
-    ? (() => {
-        const slug = collisionSlug(account.slug, account.accountId);
-        return { ...account, slug, folder: accountFolder(config.github.accountsDir, slug) };
-      })()
-    : account;
-  const folder = target.folder;
+// ---- the tool's commits ----------------------------------------------------------------------------------------
 
-  const rendered = renderAccountFolder(target, config);
-  const existing = new Set(baseTree.filter((e) => e.type === 'blob').map((e) => e.path));
-  const rewriteTfvars =
-    tfvarsDrift && !folderTaken && folder === account.folder && input.existingFolderAccountId !== account.accountId;
-  const files = Object.entries(rendered)
-    .map(([name, content]) => ({ path: `${folder}/${name}`, name, content }))
-    .filter((f) => !existing.has(f.path) || (rewriteTfvars && f.name === TFVARS_FILE))
-    .map(({ path, content }) => ({ path, content }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/** Author and committer of every commit the tool makes: part of the proof that a branch head is still ours. */
+export const COMMIT_IDENTITY = {
+  name: 'oidc-account-onboarding',
+  email: 'oidc-account-onboarding@users.noreply.github.com',
+} as const;
 
-  // addMatrixEntry is a no-op when every job already lists the folder, and fills in the jobs that miss it.
-  const edit = addMatrixEntry(input.workflowText, config.github.matrixKey, folder, {
-    verify: input.verifyMatrixEdit ?? true,
-  });
-  if (files.length === 0 && !edit.changed) return { kind: 'already-onboarded', folder };
+const TREE_TRAILER = 'Onboarding-Tree';
 
-  const contentHash = hashChange(files, config.github.workflowPath, edit.text);
-  if (folderTaken) {
-    logger.info('Account folder holds another account; using the collision folder', {
-      wanted: account.folder,
-      holder: input.existingFolderAccountId,
-      folder,
-    });
-  }
-  return {
-    kind: 'change',
-    folder,
-    files,
-    workflowText: edit.text,
-    workflowChanged: edit.changed,
-    title: pullRequestTitle(account),
-    body: pullRequestBody({
-      ...input,
-      folder,
-      files,
-      workflowChanged: edit.changed,
-      folderTaken,
-      rewriteTfvars,
-      contentHash,
-    }),
-    contentHash,
-  };
+/** The commit message: the title, the files, and a trailer naming the tree the tool wrote. */
+export function commitMessage(title: string, paths: string[], treeSha: string): string {
+  return `${title}\n\n${paths.map((p) => `- ${p}`).join('\n')}\n\n${TREE_TRAILER}: ${treeSha}\n`;
 }
 
-function hashChange(files: ChangeFile[], workflowPath: string, workflowText: string): string {
+/** A commit as the Git Data API describes it (the fields the proof reads). */
+export interface CommitFacts {
+  author?: { email?: string | null } | null;
+  committer?: { email?: string | null } | null;
+  message: string;
+  tree: { sha: string };
+}
+
+/**
+ * True when the tool made this commit and nobody amended it: author and committer are the tool's identity and the
+ * message's trailer names the commit's own tree (an amend or a rebase changes the committer or the tree).
+ */
+export function isOurCommit(commit: CommitFacts): boolean {
+  const trailer = new RegExp(`^${TREE_TRAILER}: ([0-9a-f]{40})$`, 'm').exec(commit.message)?.[1];
+  return (
+    commit.author?.email === COMMIT_IDENTITY.email &&
+    commit.committer?.email === COMMIT_IDENTITY.email &&
+    trailer === commit.tree.sha
+  );
+}
+
+/** The content hash of a change: the files and the workflow text (sorted, so the order of rendering never matters). */
+export function hashChange(files: ChangeFile[], workflowPath: string, workflowText: string): string {
   const hash = createHash('sha256');
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) hash.update(`${f.path}\0${f.content}\0`);
   hash.update(`${workflowPath}\0${workflowText}`);
   return hash.digest('hex');
 }
 
+// ---- title and body --------------------------------------------------------------------------------------------
+
 /** C0/C1 control characters and Unicode line breaks: a name is one line of text. */
 const CONTROL_CHARS = /[\p{Cc}\u2028\u2029]+/gu;
 
 /** PR title: plain text, one line. GitHub does not notify mentions in titles. */
-export function pullRequestTitle(account: AccountContext): string {
+export function pullRequestTitle(account: { accountId: string; name: string }): string {
   const name = account.name.replace(CONTROL_CHARS, ' ').trim().slice(0, 100);
   return `Onboard AWS account ${name} (${account.accountId})`;
 }
@@ -170,16 +126,21 @@ export function markdownText(value: string): string {
     .replace(/@/g, '@&#8203;');
 }
 
-interface BodyInput extends PlanInput {
+export interface BodyInput {
+  account: Pick<AccountContext, 'accountId' | 'name' | 'ouPath' | 'tags'>;
+  role: Pick<RoleResult, 'roleArn' | 'outcome' | 'changes'>;
+  config: OnboardingConfig;
   folder: string;
+  /** The folder the account's name gives, when another holds it (the body says why this one). */
+  takenFolder?: { folder: string; reason: string };
   files: ChangeFile[];
   workflowChanged: boolean;
-  folderTaken: boolean;
-  rewriteTfvars: boolean;
   contentHash: string;
+  commitSha: string;
+  executionUrl?: string;
 }
 
-function pullRequestBody(b: BodyInput): string {
+export function pullRequestBody(b: BodyInput): string {
   const { account, role, config } = b;
   const ouPath = account.ouPath.map((ou) => markdownText(ou.name)).join(' / ') || '(root)';
   const tags = Object.entries(account.tags)
@@ -204,18 +165,15 @@ function pullRequestBody(b: BodyInput): string {
     '',
     '### Changes',
     '',
-    ...b.files.map(
-      (f) =>
-        `- ${b.rewriteTfvars && f.path.endsWith(`/${TFVARS_FILE}`) ? 'rewritten (wrong account id)' : 'added'}: \`${f.path}\``,
-    ),
+    ...b.files.map((f) => `- added: \`${f.path}\``),
     b.workflowChanged
       ? `- \`${workflow}\`: \`${b.folder}\` added to the \`${config.github.matrixKey}\` matrix (one line)`
       : `- \`${workflow}\`: the \`${config.github.matrixKey}\` matrix already lists \`${b.folder}\` (unchanged)`,
   ];
-  if (b.folderTaken) {
+  if (b.takenFolder) {
     lines.push(
       '',
-      `> **Note:** \`${account.folder}\` already holds account \`${b.existingFolderAccountId}\`, so this account gets \`${b.folder}\`.`,
+      `> **Note:** \`${b.takenFolder.folder}\` is not this account's (${markdownText(b.takenFolder.reason)}), so this account gets \`${b.folder}\`.`,
     );
   }
   lines.push(
@@ -226,13 +184,34 @@ function pullRequestBody(b: BodyInput): string {
     `- [ ] \`main.tf\` holds the resources this account should get (existing files are never overwritten by this tool).`,
     `- [ ] \`backend.tf\` points at the intended state bucket and key.`,
     '- [ ] The workflow run on this pull request plans cleanly for the new folder.',
+    '',
+    '### Editing this pull request',
+    '',
+    "The tool keeps this branch current with the base branch while its head is the tool's own commit. Once a person pushes to it, the tool stops: it never force-pushes over your work and never edits this text again. To hand the branch back, delete it (this closes the pull request) and re-run the onboarding.",
   );
   if (b.executionUrl) lines.push('', `Step Functions execution: ${b.executionUrl}`);
   lines.push(
     '',
     'Closing this pull request without merging declines the onboarding: it is not reopened unless the workflow is run with `"force": true`.',
     '',
-    onboardingMarker(account.accountId, b.contentHash),
+    onboardingMarker({ accountId: account.accountId, folder: b.folder, hash: b.contentHash, commit: b.commitSha }),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The one comment left on an onboarding pull request a person took over. */
+export const EDITED_COMMENT_MARKER = '<!-- oidc-account-onboarding:edited -->';
+
+export function editedComment(branch: string, reason: string): string {
+  return [
+    `**oidc-account-onboarding** no longer updates this pull request: ${markdownText(reason)}.`,
+    '',
+    'Your commits and this text stay as they are; the tool will not push to the branch or edit the pull request. ' +
+      'Reconciliation reports it as `pr-edited` until it is merged or closed.',
+    '',
+    `To hand it back to the tool: delete the branch \`${branch}\` (GitHub closes this pull request), then re-run the ` +
+      'onboarding for the account; it opens a fresh pull request on the current base branch.',
+    '',
+    EDITED_COMMENT_MARKER,
+  ].join('\n');
 }

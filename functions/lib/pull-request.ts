@@ -1,325 +1,294 @@
 import type { Octokit } from '@octokit/rest';
 import type { OnboardingConfig } from './config';
-import { WorkflowMatrixNotFound } from './errors';
-import { baseCommitSha, githubMessage, httpStatus, toNamedGitHubError } from './github-client';
+import { GitHubConflict } from './errors';
+import { githubMessage, httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import {
-  type OnboardingChange,
+  COMMIT_IDENTITY,
+  commitMessage,
+  EDITED_COMMENT_MARKER,
+  editedComment,
+  onboardingMarker,
   parseOnboardingMarker,
-  planOnboardingChange,
-  TFVARS_FILE,
-  type TreeEntry,
-  tfvarsAccountId,
+  pullRequestBody,
+  pullRequestTitle,
 } from './onboarding-change';
-import { accountFolder, collisionSlug } from './slug';
-import type { AccountContext, PullRequestOutcome, PullRequestResult, RoleResult } from './types';
+import { type CommitPlan, type OnboardingPull, planRepo, type RepoObservation, type RepoPlan } from './repo-plan';
+import { headIsOurs, observeRepo } from './repo-snapshot';
+import { assertSafeChange } from './safe-change';
+import type { AccountContext, PullRequestResult, RoleResult } from './types';
+
+/**
+ * The writer of the repository plan (repo-plan.ts): observe → plan → apply, converging on one open pull request per
+ * account on a deterministic branch, written only while the branch is the tool's. Safe to run any number of times,
+ * concurrently: a run that finds the pull request current makes 5 reads and no write.
+ */
 
 export interface OnboardingPullRequestInput {
   account: AccountContext;
-  role: RoleResult;
-  drift: string[];
+  role: Pick<RoleResult, 'roleArn' | 'outcome' | 'changes'>;
   force: boolean;
   executionUrl?: string;
 }
-
-type Change = Extract<OnboardingChange, { kind: 'change' }>;
-type PullSummary = { number: number; state: string; html_url: string; body?: string | null; merged_at?: string | null };
 
 /** The deterministic branch of an account's onboarding: every run for the account converges on it. */
 export const onboardingBranch = (config: OnboardingConfig, accountId: string): string =>
   `${config.github.branchPrefix}${accountId}`;
 
-/**
- * Converges the Terraform repo on one open pull request that onboards the account: one commit on a deterministic
- * branch holding the missing files and the matrix line, built on the current base. Safe to run any number of
- * times, concurrently: runs that find nothing to do make 4 read calls; a new account costs 8 calls.
- */
 export async function ensureOnboardingPullRequest(
   octokit: Octokit,
   config: OnboardingConfig,
   input: OnboardingPullRequestInput,
 ): Promise<PullRequestResult> {
-  const { account } = input;
-  const { owner, repo, baseBranch, workflowPath } = config.github;
-  const repoRef = { owner, repo };
-  const branch = onboardingBranch(config, account.accountId);
+  const { accountId } = input.account;
+  const observation = await observeRepo(octokit, config, { accountId });
+  const plan = planRepo(input.account, observation, config, { force: input.force });
+  const result = await applyRepoPlan(octokit, config, input, observation, plan);
+  if (result.outcome !== 'opened' || result.number === undefined) return result;
 
-  const { base, plan } = await planAgainstBase(octokit, config, input);
-  if (plan.kind === 'already-onboarded') {
-    logger.info('Base branch already onboards the account', { folder: plan.folder, baseBranch });
-    return { outcome: 'already-onboarded', branch, files: [] };
+  // Two accounts whose names slug alike, created together, both found the folder free. The lower-numbered pull
+  // request keeps it; the later one (which sees the earlier now) moves to its collision folder.
+  const again = await observeRepo(octokit, config, { accountId });
+  const replanned = planRepo(input.account, again, config, { force: input.force });
+  if (replanned.action.type === 'blocked') {
+    // The folder went to the earlier pull request and no other is free: this one must not compete for it.
+    await supersede(octokit, config, result.number, replanned);
+    const changes = replanned.changes.map((c) => `${c.class}: ${c.detail}`);
+    return { ...result, outcome: 'blocked', changes };
   }
-  const files = [...plan.files.map((f) => f.path), ...(plan.workflowChanged ? [workflowPath] : [])];
+  if (replanned.folder === plan.folder || replanned.action.type !== 'update') return result;
+  logger.info('Another onboarding pull request claimed the folder first; moving', {
+    from: plan.folder,
+    to: replanned.folder,
+  });
+  const moved = await applyRepoPlan(octokit, config, input, again, replanned);
+  return { ...moved, outcome: 'opened' };
+}
 
-  const pulls = await listBranchPulls(octokit, config, branch);
-  const decision = decide(plan.contentHash, pulls, input);
-  const open = decision.open;
-  if (decision.outcome === 'unchanged' || decision.outcome === 'declined') {
-    const pr = decision.pull;
-    if (decision.outcome === 'declined') {
-      logger.info('Onboarding pull request was closed unmerged; not reopening without force', { number: pr.number });
-    }
-    return { outcome: decision.outcome, branch, number: pr.number, url: pr.html_url, files };
+/** Carries out the plan's pull request action. */
+export async function applyRepoPlan(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  input: OnboardingPullRequestInput,
+  obs: RepoObservation,
+  plan: RepoPlan,
+): Promise<PullRequestResult> {
+  const branch = onboardingBranch(config, input.account.accountId);
+  const base = { branch, folder: plan.folder };
+  const details = plan.changes.map((c) => `${c.class}: ${c.detail}`);
+  const { action } = plan;
+  switch (action.type) {
+    case 'none':
+      return { ...base, outcome: 'already-onboarded', files: [], ...(details.length ? { changes: details } : {}) };
+    case 'keep':
+      return {
+        ...base,
+        outcome: 'unchanged',
+        number: action.pull.number,
+        url: action.pull.url,
+        files: paths(plan, config),
+      };
+    case 'declined':
+      logger.info('Onboarding pull request was closed unmerged; not reopening without force', {
+        number: action.pull.number,
+      });
+      return { ...base, outcome: 'declined', number: action.pull.number, url: action.pull.url, files: [] };
+    case 'blocked':
+      return { ...base, outcome: 'blocked', files: [], changes: details };
+    case 'edited':
+      if (action.ours) await commentOnce(octokit, config, action.pull.number, editedComment(branch, reasonOf(plan)));
+      return {
+        ...base,
+        outcome: 'edited',
+        number: action.pull.number,
+        url: action.pull.url,
+        files: [],
+        changes: details,
+      };
+    case 'open':
+    case 'update':
+      break;
   }
+  const commit = plan.commit as CommitPlan;
+  assertSafeChange({ folder: plan.folder, ...commit }, obs, config);
 
-  const commitSha = await commitChange(octokit, config, plan, base);
-  await pointBranchAt(octokit, config, branch, commitSha, open !== undefined);
+  const sha = await writeCommit(octokit, config, obs, plan, input);
+  const pushed = await pushBranch(octokit, config, branch, sha, action.type === 'update' ? action.pull : undefined);
+  if (pushed === 'not-ours') {
+    const reason = `the branch ${branch} holds commits the tool did not make`;
+    return { ...base, outcome: 'edited', files: [], changes: [`pr-edited: ${reason}; delete it to hand it back`] };
+  }
+  const { owner, repo, baseBranch } = config.github;
+  const title = pullRequestTitle(input.account);
+  const body = pullRequestBody({
+    account: input.account,
+    role: input.role,
+    config,
+    folder: plan.folder,
+    ...(plan.takenFolder ? { takenFolder: plan.takenFolder } : {}),
+    files: commit.files,
+    workflowChanged: commit.workflowChanged,
+    contentHash: commit.contentHash,
+    commitSha: sha,
+    ...(input.executionUrl ? { executionUrl: input.executionUrl } : {}),
+  });
 
-  if (open) {
+  if (action.type === 'update') {
     await gh('update the onboarding pull request', () =>
-      octokit.rest.pulls.update({ ...repoRef, pull_number: open.number, title: plan.title, body: plan.body }),
+      octokit.rest.pulls.update({ owner, repo, pull_number: action.pull.number, title, body }),
     );
-    return { outcome: 'updated', branch, number: open.number, url: open.html_url, files };
+    return {
+      ...base,
+      outcome: 'updated',
+      number: action.pull.number,
+      url: action.pull.url,
+      files: paths(plan, config),
+    };
   }
-
-  let created: PullSummary;
   try {
-    created = (
-      await octokit.rest.pulls.create({
-        ...repoRef,
-        head: branch,
-        base: baseBranch,
-        title: plan.title,
-        body: plan.body,
-      })
-    ).data;
+    const { data } = await octokit.rest.pulls.create({ owner, repo, head: branch, base: baseBranch, title, body });
+    await decoratePullRequest(octokit, config, data.number);
+    logger.info('Opened onboarding pull request', { number: data.number, branch, folder: plan.folder });
+    return { ...base, outcome: 'opened', number: data.number, url: data.html_url, files: paths(plan, config) };
   } catch (err) {
     if (!(httpStatus(err) === 422 && /pull request already exists/i.test(githubMessage(err)))) {
       throw toNamedGitHubError(err, 'open the onboarding pull request');
     }
-    // A concurrent run opened it between our list and our create: that is success.
-    const twin = (await listBranchPulls(octokit, config, branch)).find((p) => p.state === 'open');
-    if (!twin) throw toNamedGitHubError(err, 'open the onboarding pull request');
-    if (parseOnboardingMarker(twin.body)?.hash === plan.contentHash) {
-      return { outcome: 'opened', branch, number: twin.number, url: twin.html_url, files };
-    }
-    await gh('update the onboarding pull request', () =>
-      octokit.rest.pulls.update({ ...repoRef, pull_number: twin.number, title: plan.title, body: plan.body }),
-    );
-    return { outcome: 'updated', branch, number: twin.number, url: twin.html_url, files };
+    // A concurrent run opened it between our read and our create: the retry observes it and converges.
+    throw new GitHubConflict(`A pull request from ${branch} was opened concurrently; retried to converge on it`);
   }
-  await decoratePullRequest(octokit, config, created.number);
-  logger.info('Opened onboarding pull request', { number: created.number, branch, files });
-  return { outcome: 'opened', branch, number: created.number, url: created.html_url, files };
 }
 
-export interface OnboardingPullRequestPreview {
-  branch: string;
-  /** What `ensureOnboardingPullRequest` would report now: `opened` and `updated` mean it would write. */
-  outcome: PullRequestOutcome;
-  plan: OnboardingChange;
-  /** The workflow file on the base branch, to diff against `plan.workflowText`. */
-  baseWorkflowText: string;
-  /** The pull requests of the onboarding branch, newest first. */
-  pulls: Array<{ number: number; state: string; url: string; merged: boolean }>;
+/** Closes the tool's own just-opened pull request, marking it superseded (so it never reads as a person's decline). */
+async function supersede(octokit: Octokit, config: OnboardingConfig, number: number, plan: RepoPlan): Promise<void> {
+  const { owner, repo } = config.github;
+  const { data: pull } = await gh('read the onboarding pull request', () =>
+    octokit.rest.pulls.get({ owner, repo, pull_number: number }),
+  );
+  const marker = parseOnboardingMarker(pull.body);
+  const body = [
+    (pull.body ?? '').replace(/<!-- oidc-account-onboarding:v2 [^>]*-->/, ''),
+    `> **Closed by oidc-account-onboarding:** another account's pull request adds this folder first, and no other folder is free: ${plan.changes.map((c) => c.detail).join('; ')}`,
+    '',
+    marker?.folder && marker.commit
+      ? onboardingMarker({
+          accountId: marker.accountId,
+          folder: marker.folder,
+          hash: marker.hash,
+          commit: marker.commit,
+          superseded: true,
+        })
+      : '',
+  ].join('\n');
+  await gh('close the superseded onboarding pull request', () =>
+    octokit.rest.pulls.update({ owner, repo, pull_number: number, state: 'closed', body }),
+  );
 }
 
-/**
- * Read-only: what `ensureOnboardingPullRequest` would commit and report for the account against the current base,
- * without writing anything (the same reads: the base ref, its tree, the workflow and tfvars blobs, the branch's PRs).
- */
-export async function previewOnboardingPullRequest(
+const paths = (plan: RepoPlan, config: OnboardingConfig): string[] =>
+  plan.commit
+    ? [...plan.commit.files.map((f) => f.path), ...(plan.commit.workflowChanged ? [config.github.workflowPath] : [])]
+    : [];
+
+const reasonOf = (plan: RepoPlan): string =>
+  plan.changes.find((c) => c.class === 'pr-edited')?.detail.split(' (')[0] ?? 'a person pushed to it';
+
+/** One commit on the current base holding every file of the change, made as the tool (inline contents). */
+async function writeCommit(
   octokit: Octokit,
   config: OnboardingConfig,
+  obs: RepoObservation,
+  plan: RepoPlan,
   input: OnboardingPullRequestInput,
-): Promise<OnboardingPullRequestPreview> {
-  const { account } = input;
-  const branch = onboardingBranch(config, account.accountId);
-  const { base, plan } = await planAgainstBase(octokit, config, input);
-  const pulls = await listBranchPulls(octokit, config, branch);
-  const outcome: PullRequestOutcome =
-    plan.kind === 'already-onboarded' ? 'already-onboarded' : decide(plan.contentHash, pulls, input).outcome;
-  return {
-    branch,
-    outcome,
-    plan,
-    baseWorkflowText: base.workflowText,
-    pulls: pulls.map((p) => ({ number: p.number, state: p.state, url: p.html_url, merged: Boolean(p.merged_at) })),
-  };
-}
-
-/** Reads the base branch and plans the change against it: the first half of both ensure and preview. */
-async function planAgainstBase(octokit: Octokit, config: OnboardingConfig, input: OnboardingPullRequestInput) {
-  const base = await readBase(octokit, config, input.account);
-  const plan = planOnboardingChange({
-    account: input.account,
-    role: input.role,
-    config,
-    baseTree: base.tree,
-    workflowText: base.workflowText,
-    existingFolderAccountId: base.existingFolderAccountId,
-    drift: input.drift,
-    executionUrl: input.executionUrl,
-  });
-  return { base, plan };
-}
-
-type Decision =
-  | { outcome: 'unchanged' | 'declined'; pull: PullSummary; open?: PullSummary }
-  | { outcome: 'updated'; open: PullSummary }
-  | { outcome: 'opened'; open?: undefined };
-
-/**
- * What the branch's pull requests call for: an open PR carrying this change's hash is `unchanged` (unless forced or
- * reported stale); a PR a human closed unmerged, with none open, is `declined` (unless forced); an open PR is
- * `updated`; otherwise one is `opened`.
- */
-function decide(contentHash: string, pulls: PullSummary[], input: OnboardingPullRequestInput): Decision {
-  const open = pulls.find((p) => p.state === 'open');
-  const regenerate = input.force || input.drift.includes('pr-stale');
-  if (open && !regenerate && parseOnboardingMarker(open.body)?.hash === contentHash) {
-    return { outcome: 'unchanged', pull: open, open };
-  }
-  const lastClosed = pulls.find((p) => p.state !== 'open');
-  if (!open && lastClosed && !lastClosed.merged_at && !input.force) return { outcome: 'declined', pull: lastClosed };
-  return open ? { outcome: 'updated', open } : { outcome: 'opened' };
-}
-
-interface BaseState {
-  commitSha: string;
-  treeSha: string;
-  tree: TreeEntry[];
-  workflowText: string;
-  existingFolderAccountId?: string;
-}
-
-async function readBase(octokit: Octokit, config: OnboardingConfig, account: AccountContext): Promise<BaseState> {
-  const { owner, repo, baseBranch, workflowPath, accountsDir } = config.github;
-  const commitSha = await baseCommitSha(octokit, config);
-  const root = await gh('read the base tree', () =>
-    octokit.rest.git.getTree({ owner, repo, tree_sha: commitSha, recursive: '1' }),
-  );
-  let tree = root.data.tree as TreeEntry[];
-  if (root.data.truncated) {
-    // Very large repos: list only the folders the plan looks at, one level at a time.
-    const collision = accountFolder(accountsDir, collisionSlug(account.slug, account.accountId));
-    const lister = new TreeLister(octokit, config, root.data.sha);
-    const dirs = await Promise.all([dirname(workflowPath), accountsDir].map((d) => lister.list(d)));
-    const folders = dirs.flat().filter((e) => e.type === 'tree' && (e.path === account.folder || e.path === collision));
-    const inside = await Promise.all(folders.map((f) => lister.list(f.path)));
-    const byPath = new Map<string, TreeEntry>();
-    for (const e of [...tree, ...dirs.flat(), ...inside.flat()]) byPath.set(e.path, e);
-    tree = [...byPath.values()];
-  }
-  const blobSha = (path: string) => tree.find((e) => e.path === path && e.type === 'blob')?.sha;
-  const workflowSha = blobSha(workflowPath);
-  if (!workflowSha) {
-    throw new WorkflowMatrixNotFound(
-      `${workflowPath} does not exist on ${baseBranch} of ${owner}/${repo}: set github.workflowPath to the workflow whose matrix lists the account folders`,
-    );
-  }
-  const tfvarsSha = blobSha(`${account.folder}/${TFVARS_FILE}`);
-  const [workflowText, tfvarsText] = await Promise.all([
-    readBlob(octokit, config, workflowSha),
-    tfvarsSha ? readBlob(octokit, config, tfvarsSha) : undefined,
-  ]);
-  return {
-    commitSha,
-    treeSha: root.data.sha,
-    tree,
-    workflowText,
-    existingFolderAccountId: tfvarsText === undefined ? undefined : tfvarsAccountId(tfvarsText),
-  };
-}
-
-class TreeLister {
-  private readonly cache = new Map<string, TreeEntry[]>();
-  constructor(
-    private readonly octokit: Octokit,
-    private readonly config: OnboardingConfig,
-    private readonly rootSha: string,
-  ) {}
-
-  /** Entries directly under `dir` (full paths), or [] when it does not exist. */
-  async list(dir: string): Promise<TreeEntry[]> {
-    let sha = this.rootSha;
-    let prefix = '';
-    for (const part of dir === '.' ? [] : dir.split('/')) {
-      const next = (await this.children(sha, prefix)).find((e) => e.path === `${prefix}${part}` && e.type === 'tree');
-      if (!next) return [];
-      sha = next.sha;
-      prefix = `${next.path}/`;
-    }
-    return this.children(sha, prefix);
-  }
-
-  private async children(sha: string, prefix: string): Promise<TreeEntry[]> {
-    const hit = this.cache.get(sha + prefix);
-    if (hit) return hit;
-    const { owner, repo } = this.config.github;
-    const res = await gh('list a folder of the base tree', () =>
-      this.octokit.rest.git.getTree({ owner, repo, tree_sha: sha }),
-    );
-    const entries = (res.data.tree as TreeEntry[]).map((e) => ({ ...e, path: `${prefix}${e.path}` }));
-    this.cache.set(sha + prefix, entries);
-    return entries;
-  }
-}
-
-const dirname = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
-
-async function readBlob(octokit: Octokit, config: OnboardingConfig, sha: string): Promise<string> {
-  const { owner, repo } = config.github;
-  const res = await gh('read a file of the base branch', () =>
-    octokit.rest.git.getBlob({ owner, repo, file_sha: sha }),
-  );
-  return Buffer.from(res.data.content, res.data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
-}
-
-async function listBranchPulls(octokit: Octokit, config: OnboardingConfig, branch: string): Promise<PullSummary[]> {
-  const { owner, repo } = config.github;
-  const res = await gh('list the onboarding pull requests', () =>
-    octokit.rest.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'all', per_page: 100 }),
-  );
-  return res.data.filter((p) => p.head.ref === branch).sort((a, b) => b.number - a.number);
-}
-
-/** One commit on the current base holding every file of the change (inline contents: no blob calls). */
-async function commitChange(
-  octokit: Octokit,
-  config: OnboardingConfig,
-  plan: Change,
-  base: BaseState,
 ): Promise<string> {
   const { owner, repo, workflowPath } = config.github;
+  const commit = plan.commit as CommitPlan;
+  const baseCommit = await gh('read the base commit', () =>
+    octokit.rest.git.getCommit({ owner, repo, commit_sha: obs.commitSha }),
+  );
   const entries = [
-    ...plan.files,
-    ...(plan.workflowChanged ? [{ path: workflowPath, content: plan.workflowText }] : []),
+    ...commit.files,
+    ...(commit.workflowChanged ? [{ path: workflowPath, content: commit.workflowText }] : []),
   ].map((f) => ({ path: f.path, mode: '100644' as const, type: 'blob' as const, content: f.content }));
   const tree = await gh('create the onboarding tree', () =>
-    octokit.rest.git.createTree({ owner, repo, base_tree: base.treeSha, tree: entries }),
+    octokit.rest.git.createTree({ owner, repo, base_tree: baseCommit.data.tree.sha, tree: entries }),
   );
-  const message = `${plan.title}\n\n${entries.map((e) => `- ${e.path}`).join('\n')}\n`;
-  const commit = await gh('create the onboarding commit', () =>
-    octokit.rest.git.createCommit({ owner, repo, message, tree: tree.data.sha, parents: [base.commitSha] }),
+  const identity = { ...COMMIT_IDENTITY, date: new Date().toISOString() };
+  const message = commitMessage(
+    pullRequestTitle(input.account),
+    entries.map((e) => e.path),
+    tree.data.sha,
   );
-  return commit.data.sha;
+  const created = await gh('create the onboarding commit', () =>
+    octokit.rest.git.createCommit({
+      owner,
+      repo,
+      message,
+      tree: tree.data.sha,
+      parents: [obs.commitSha],
+      author: identity,
+      committer: identity,
+    }),
+  );
+  return created.data.sha;
 }
 
-/** Points the onboarding branch at the commit; the branch is ours alone, so a regenerated commit replaces it. */
-async function pointBranchAt(
+/**
+ * Points the onboarding branch at the commit, only while the branch is the tool's: a new branch is created; an
+ * existing one is moved only when its head is the one observed (for an open pull request) or the tool's own
+ * commit (a branch left by a crash or a closed pull request). Force is needed because the new commit sits on the
+ * new base; the head is read again just before, so a person's push in between is never overwritten silently.
+ */
+async function pushBranch(
   octokit: Octokit,
   config: OnboardingConfig,
   branch: string,
   sha: string,
-  branchLikelyExists: boolean,
-): Promise<void> {
+  open: OnboardingPull | undefined,
+): Promise<'pushed' | 'not-ours'> {
   const { owner, repo } = config.github;
-  const create = (): Promise<unknown> => octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
-  const update = (): Promise<unknown> =>
-    octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true });
-  const [first, second, expected] = branchLikelyExists
-    ? ([update, create, /reference does not exist|not found/i] as const)
-    : ([create, update, /reference already exists/i] as const);
-  try {
-    await first();
-  } catch (err) {
-    const status = httpStatus(err);
-    if (!((status === 422 || status === 404) && expected.test(githubMessage(err)))) {
-      throw toNamedGitHubError(err, `push branch ${branch}`);
+  if (!open) {
+    try {
+      await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
+      return 'pushed';
+    } catch (err) {
+      if (!(httpStatus(err) === 422 && /reference already exists/i.test(githubMessage(err)))) {
+        throw toNamedGitHubError(err, `push branch ${branch}`);
+      }
     }
-    await gh(`push branch ${branch}`, second);
   }
+  const current = await readBranchHead(octokit, config, branch);
+  if (current === undefined) throw new GitHubConflict(`Branch ${branch} vanished while being pushed; retried`);
+  if (open && current !== open.headSha) {
+    throw new GitHubConflict(`Branch ${branch} moved since it was read (a push?); retried to look again`);
+  }
+  if (!open && !(await headIsOurs(octokit, config, current))) return 'not-ours';
+  await gh(`push branch ${branch}`, () =>
+    octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true }),
+  );
+  return 'pushed';
+}
+
+async function readBranchHead(octokit: Octokit, config: OnboardingConfig, branch: string): Promise<string | undefined> {
+  const { owner, repo } = config.github;
+  try {
+    return (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })).data.object.sha;
+  } catch (err) {
+    if (httpStatus(err) === 404) return undefined;
+    throw toNamedGitHubError(err, `read branch ${branch}`);
+  }
+}
+
+/** Leaves `body` on the pull request unless the tool already left its explanatory comment there. */
+async function commentOnce(octokit: Octokit, config: OnboardingConfig, number: number, body: string): Promise<void> {
+  const { owner, repo } = config.github;
+  const comments = await gh('read the pull request comments', () =>
+    octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }),
+  );
+  if (comments.some((c) => c.body?.includes(EDITED_COMMENT_MARKER))) return;
+  await gh('comment on the onboarding pull request', () =>
+    octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }),
+  );
 }
 
 /** Labels and reviewers, only when configured and only on the run that opens the PR. Failures are not fatal. */

@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  GetRoleCommand,
-  type GetRoleCommandOutput,
-  type IAMClient,
-  paginateListAttachedRolePolicies,
-} from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import {
   type OrganizationsClient,
   paginateListAccounts,
@@ -14,12 +9,13 @@ import {
 } from '@aws-sdk/client-organizations';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { isNoSuchEntity, isThrottling, rethrowAws } from './aws-errors';
+import { isThrottling, rethrowAws } from './aws-errors';
+import { observeRole, type RoleObservation } from './cicd-role';
 import type { OnboardingConfig } from './config';
 import type { DriftedAccount, InventoryAccount } from './drift';
 import { AccountNotReady, AwsThrottled } from './errors';
 import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
-import type { RoleObservation } from './role-drift';
+import { planSelection } from './selection';
 import type { AccountId } from './types';
 
 /** The I/O pieces of reconciliation; drift.ts decides what is wrong. */
@@ -107,8 +103,8 @@ export async function accountsUnderOus(org: OrganizationsClient, ouIds: string[]
 }
 
 /**
- * Which accounts are checked: ACTIVE ones that are not the management account and not excluded by id or OU
- * (tags are read per account in the check step). Same rules as skip-rules.ts, without a read per account.
+ * Which accounts are checked: those selection.ts would onboard, from what ListAccounts and the excluded OUs tell
+ * (tags are read per account in the check step, where the same planner runs again with them).
  */
 export function selectAccounts(
   accounts: InventoryAccount[],
@@ -119,18 +115,9 @@ export function selectAccounts(
   const skipped: ReconcileSnapshot['skipped'] = [];
   for (const { accountId, status } of accounts) {
     const ou = excludedByOu.get(accountId);
-    const reason =
-      accountId === config.managementAccountId
-        ? 'management account'
-        : status !== 'ACTIVE'
-          ? `status ${status}`
-          : config.filters.excludeAccountIds.includes(accountId)
-            ? 'filters.excludeAccountIds'
-            : ou
-              ? `under excluded OU ${ou}`
-              : undefined;
-    if (reason) skipped.push({ accountId, reason });
-    else checked.push(accountId);
+    const selection = planSelection({ accountId, status, ouPath: ou ? [{ id: ou, name: ou }] : [] }, config);
+    if (selection.decision === 'onboard') checked.push(accountId);
+    else skipped.push({ accountId, reason: selection.reason });
   }
   return { checked, skipped };
 }
@@ -182,10 +169,10 @@ export interface RoleReaders {
 }
 
 /**
- * Reads the cicd role of one account: AssumeRole (through the first member access role that works), GetRole,
- * ListAttachedRolePolicies. Three calls for an account in order; throttling becomes AwsThrottled.
+ * The cicd role of one account as cicd-role.ts observeRole reads it, through the first member access role that
+ * can be assumed (or `not-assumable`). Throttling becomes AwsThrottled.
  */
-export async function observeRole(
+export async function observeMemberRole(
   readers: RoleReaders,
   config: OnboardingConfig,
   accountId: AccountId,
@@ -206,49 +193,23 @@ export async function observeRole(
         `one of these roles trusting the management account (AdministratorAccess), then the next run onboards it.`,
     };
   }
-  const iam = readers.iamFor(credentials);
-  const roleName = config.cicdRoleName;
-  let role: GetRoleCommandOutput;
-  try {
-    role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-  } catch (err) {
-    if (isNoSuchEntity(err)) return { kind: 'missing' };
-    return rethrowAws(err, `iam:GetRole of ${roleName} in ${accountId}`);
-  }
-  const attachedPolicyArns: string[] = [];
-  try {
-    for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
-      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attachedPolicyArns.push(p.PolicyArn);
-    }
-  } catch (err) {
-    if (isNoSuchEntity(err)) return { kind: 'missing' };
-    rethrowAws(err, `iam:ListAttachedRolePolicies of ${roleName} in ${accountId}`);
-  }
-  const tags = Object.fromEntries((role.Role?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  return {
-    kind: 'present',
-    trustPolicyDocument: role.Role?.AssumeRolePolicyDocument ?? '',
-    tags,
-    attachedPolicyArns,
-  };
+  return observeRole(readers.iamFor(credentials), config, accountId);
 }
 
-/** The exclude-tag an account carries, if any (one paginated ListTagsForResource). */
-export async function excludedTag(
+/** The account's tags (one paginated ListTagsForResource), for selection.ts; none read when no tag filter is set. */
+export async function accountTags(
   org: OrganizationsClient,
   config: OnboardingConfig,
   accountId: AccountId,
-): Promise<string | undefined> {
-  const { excludeTags } = config.filters;
-  if (excludeTags.length === 0) return undefined;
+): Promise<Record<string, string>> {
   const tags: Record<string, string> = {};
+  if (config.filters.excludeTags.length === 0) return tags;
   await orgCall('ListTagsForResource', async () => {
     for await (const page of paginateListTagsForResource({ client: org }, { ResourceId: accountId })) {
       for (const { Key, Value } of page.Tags ?? []) if (Key !== undefined) tags[Key] = Value ?? '';
     }
   });
-  const hit = excludeTags.find(({ key, value }) => Object.hasOwn(tags, key) && (value === '*' || tags[key] === value));
-  return hit ? `tag ${hit.key}=${tags[hit.key]} (filters.excludeTags)` : undefined;
+  return tags;
 }
 
 // ---- remediation -----------------------------------------------------------------------------------------------
@@ -295,7 +256,7 @@ export async function startRemediations(
         new StartExecutionCommand({
           stateMachineArn,
           name: executionName,
-          input: JSON.stringify({ accountId: account.accountId, trigger: 'reconcile', drift: account.drift }),
+          input: JSON.stringify({ accountId: account.accountId, trigger: 'reconcile', drift: account.remediableDrift }),
         }),
       );
       outcome.started.push({ accountId: account.accountId, executionName });

@@ -2,38 +2,43 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Octokit } from '@octokit/rest';
 import type { OnboardingConfig } from './config';
-import type { OnboardingPull, RepoFolder, RepoSnapshot } from './drift';
 import { baseCommitSha, toNamedGitHubError } from './github-client';
-import { parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
+import { isOurCommit, parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
+import type { OnboardingPull, RepoFolder, RepoObservation } from './repo-plan';
+import type { AccountId } from './types';
 
 /**
- * Reads the Terraform repo once per reconcile run with a number of GitHub calls that does not grow with the
- * number of accounts:
+ * The single reader of the Terraform repository, for onboarding and reconciliation alike, with a number of GitHub
+ * calls that does not grow with the number of accounts:
  *
  * 1. `GET /repos/{o}/{r}/git/ref/heads/{base}`: the commit to read.
  * 2. `GET /repos/{o}/{r}/tarball/{sha}`: the whole tree at that commit in one download (a redirect to codeload,
  *    which the fetch follows). Streamed through gunzip and a small tar reader that keeps only the file names under
  *    `<accountsDir>/<folder>/`, each folder's terraform.tfvars and the workflow, so memory stays small however big
- *    the repo is. This replaces a recursive tree (which GitHub truncates past 100,000 entries) plus one blob read
- *    per folder to learn which account it belongs to.
- * 3. `GET /repos/{o}/{r}/pulls?state=all&per_page=100`, paginated, read alongside 1 and 2: onboarding pull
- *    requests are recognised by their head branch `<branchPrefix><accountId>`. This is the one read that grows:
- *    with the number of pull requests in the repository (one page per 100), not with the accounts checked.
+ *    the repo is. Every folder's tfvars is known, so which folders name which account is known too.
+ * 3. The onboarding pull requests (head branch `<branchPrefix><accountId>`), read alongside 1 and 2: for one account,
+ *    every open one (their markers claim folders) and that account's own in any state; for reconciliation, all of
+ *    them (one page per 100).
+ * 4. For an open pull request whose head may not be the tool's commit, `GET git/commits/{head}` proves it either
+ *    way (onboarding-change.ts isOurCommit). Reconciliation does it only when the head moved from the commit the
+ *    marker records; an onboarding checks its own pull request every time, before it writes.
  */
 
-export interface ReadRepoSnapshotOptions {
+export interface ObserveRepoOptions {
+  /** One account's view (onboarding, `cli plan`); all pull requests when absent (reconciliation). */
+  accountId?: AccountId;
   /** Largest tfvars or workflow file kept (bytes); anything bigger is not an account folder's file. */
   maxFileBytes?: number;
 }
 
-export async function readRepoSnapshot(
+export async function observeRepo(
   octokit: Octokit,
   config: OnboardingConfig,
-  options: ReadRepoSnapshotOptions = {},
-): Promise<RepoSnapshot> {
-  const { owner, repo, workflowPath, accountsDir, branchPrefix } = config.github;
+  options: ObserveRepoOptions = {},
+): Promise<RepoObservation> {
+  const { owner, repo, workflowPath, accountsDir } = config.github;
   // The pull requests do not depend on the commit: listed while the ref and the tarball are read.
-  const pullsRead = listOnboardingPulls(octokit, config, branchPrefix);
+  const pullsRead = listOnboardingPulls(octokit, config, options.accountId);
   pullsRead.catch(() => {}); // awaited below; a failure of the tree read must not leave it unhandled
   const commitSha = await baseCommitSha(octokit, config);
 
@@ -54,41 +59,63 @@ export async function readRepoSnapshot(
   });
 
   const pulls = await pullsRead;
+  await Promise.all(
+    pulls
+      .filter((p) => p.state === 'open' && p.marker?.accountId === p.accountId)
+      .filter((p) => p.accountId === options.accountId || p.headSha !== p.marker?.commit)
+      .map(async (p) => {
+        p.headIsOurs = await headIsOurs(octokit, config, p.headSha);
+      }),
+  );
   return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls };
+}
+
+/** The tool's own, unamended commit (identity and tree trailer)? */
+export async function headIsOurs(octokit: Octokit, config: OnboardingConfig, sha: string): Promise<boolean> {
+  const { owner, repo } = config.github;
+  const { data } = await gh('read the head commit of the onboarding branch', () =>
+    octokit.rest.git.getCommit({ owner, repo, commit_sha: sha }),
+  );
+  return isOurCommit(data);
 }
 
 async function listOnboardingPulls(
   octokit: Octokit,
   config: OnboardingConfig,
-  branchPrefix: string,
+  accountId: AccountId | undefined,
 ): Promise<OnboardingPull[]> {
-  const { owner, repo, baseBranch } = config.github;
+  const { owner, repo, baseBranch, branchPrefix } = config.github;
   const branch = new RegExp(`^${branchPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{12})$`);
-  const pulls: OnboardingPull[] = [];
-  await gh('list the onboarding pull requests', async () => {
-    for await (const page of octokit.paginate.iterator(octokit.rest.pulls.list, {
-      owner,
-      repo,
-      base: baseBranch,
-      state: 'all',
-      per_page: 100,
-    })) {
-      for (const p of page.data) {
-        const accountId = branch.exec(p.head.ref)?.[1];
-        if (!accountId) continue;
-        const hash = parseOnboardingMarker(p.body)?.hash;
-        pulls.push({
-          number: p.number,
-          accountId,
-          state: p.state === 'open' ? 'open' : 'closed',
-          merged: Boolean(p.merged_at),
-          url: p.html_url,
-          ...(hash ? { hash } : {}),
-        });
+  const byNumber = new Map<number, OnboardingPull>();
+  const list = async (state: 'open' | 'all', head?: string) =>
+    gh('list the onboarding pull requests', async () => {
+      for await (const page of octokit.paginate.iterator(octokit.rest.pulls.list, {
+        owner,
+        repo,
+        base: baseBranch,
+        state,
+        per_page: 100,
+        ...(head ? { head: `${owner}:${head}` } : {}),
+      })) {
+        for (const p of page.data) {
+          const id = branch.exec(p.head.ref)?.[1];
+          if (!id || (head && p.head.ref !== head)) continue;
+          const marker = parseOnboardingMarker(p.body);
+          byNumber.set(p.number, {
+            number: p.number,
+            accountId: id,
+            state: p.state === 'open' ? 'open' : 'closed',
+            merged: Boolean(p.merged_at),
+            url: p.html_url,
+            headSha: p.head.sha,
+            ...(marker ? { marker } : {}),
+          });
+        }
       }
-    }
-  });
-  return pulls.sort((a, b) => b.number - a.number);
+    });
+  if (accountId === undefined) await list('all');
+  else await Promise.all([list('open'), list('all', `${branchPrefix}${accountId}`)]);
+  return [...byNumber.values()].sort((a, b) => b.number - a.number);
 }
 
 async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {

@@ -1,13 +1,13 @@
 import { type OnboardingConfig, pipelineRoleArn } from './config';
 import { InvalidInput } from './errors';
 import { DEFAULT_TEMPLATES, renderTemplate, type TemplateVariables } from './templates';
-import type { AccountContext } from './types';
+import type { PlacedAccount } from './types';
 
 /**
  * Variables a template can use, each escaped for an HCL double-quoted string. templates/README.md documents them
  * for template authors (a test keeps its table and this function in step).
  */
-export function templateVariables(account: AccountContext, config: OnboardingConfig): TemplateVariables {
+export function templateVariables(account: PlacedAccount, config: OnboardingConfig): TemplateVariables {
   if (!/^\d{12}$/.test(account.accountId)) {
     throw new InvalidInput(`Account id "${account.accountId}" is not a 12-digit string; leading zeros must be kept`);
   }
@@ -34,7 +34,7 @@ export function templateVariables(account: AccountContext, config: OnboardingCon
 
 /** Renders the files of an account folder: file name -> content. */
 export function renderAccountFolder(
-  account: AccountContext,
+  account: PlacedAccount,
   config: OnboardingConfig,
   templates: Readonly<Record<string, string>> = DEFAULT_TEMPLATES,
 ): Record<string, string> {

@@ -16,7 +16,11 @@ export interface AccountContext {
   /** From the root down to the account's parent: `[{id:'r-…',name:'Root'}, {id:'ou-…',name:'Workloads'}]`. */
   ouPath: OrganizationalUnitRef[];
   tags: Record<string, string>;
-  /** Repo folder of the account, `<accountsDir>/<slug>`. */
+}
+
+/** An account with the folder the repository plan chose for it (repo-plan.ts decides; nothing else does). */
+export interface PlacedAccount extends Pick<AccountContext, 'accountId' | 'name' | 'email'> {
+  /** `<accountsDir>/<slug>` */
   folder: string;
   slug: string;
 }
@@ -29,7 +33,8 @@ export type ResolveResult =
   | { decision: 'skip'; accountId: AccountId; reason: string }
   | { decision: 'onboard'; account: AccountContext; trigger: Trigger; force: boolean; drift: string[] };
 
-export type RoleOutcome = 'created' | 'updated' | 'unchanged';
+/** `not-managed`: the role is someone else's (no managed tag, adoption off); nothing was changed. */
+export type RoleOutcome = 'created' | 'updated' | 'unchanged' | 'not-managed';
 
 export interface RoleResult {
   outcome: RoleOutcome;
@@ -40,13 +45,28 @@ export interface RoleResult {
   accessRole: string;
 }
 
-export type PullRequestOutcome = 'already-onboarded' | 'opened' | 'updated' | 'unchanged' | 'declined';
+/**
+ * `edited`: the pull request or its branch holds a person's work (or is not ours), so it was left as it is;
+ * `blocked`: the repository needs a person's decision first (see `changes`); nothing was written.
+ */
+export type PullRequestOutcome =
+  | 'already-onboarded'
+  | 'opened'
+  | 'updated'
+  | 'unchanged'
+  | 'declined'
+  | 'edited'
+  | 'blocked';
 
 export interface PullRequestResult {
   outcome: PullRequestOutcome;
   branch: string;
+  /** The account's folder, as written (or as found on the base branch). */
+  folder: string;
   number?: number;
   url?: string;
   /** Paths added or changed by the onboarding commit. */
   files: string[];
+  /** What needs a person, for `edited` and `blocked`. */
+  changes?: string[];
 }

@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Octokit } from '@octokit/rest';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { GitHubAuthFailed, InvalidInput } from '../lib/errors';
+import { GitHubAuthFailed, InvalidInput, RepositoryNeedsAPerson, RoleNotManaged } from '../lib/errors';
 import { createGitHubClient, forgetGitHubCredentials } from '../lib/github-client';
 import { logger, startInvocation } from '../lib/logger';
 import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
@@ -13,6 +13,7 @@ export interface OpenPullRequestEvent {
   role: RoleResult;
   trigger: Trigger;
   force?: boolean;
+  /** Drift classes reported by reconciliation: logged; the plan itself decides what to do. */
   drift?: string[];
   /** Step Functions execution ARN, linked from the PR body. */
   executionId?: string;
@@ -48,9 +49,14 @@ export function makeHandler(
   return async (event, context) => {
     startInvocation(context, event?.executionId);
     const account = event?.account;
-    if (!account || typeof account.accountId !== 'string' || !/^\d{12}$/.test(account.accountId) || !account.folder) {
+    if (
+      !account ||
+      typeof account.accountId !== 'string' ||
+      !/^\d{12}$/.test(account.accountId) ||
+      typeof account.name !== 'string'
+    ) {
       throw new InvalidInput(
-        'open-pull-request expects {"account": {"accountId": "012345678901", "folder": …, …}, "role": {…}} from resolve-account and ensure-cicd-role',
+        'open-pull-request expects {"account": {"accountId": "012345678901", "name": …, "email": …}, "role": {…}} from resolve-account and ensure-cicd-role',
       );
     }
     if (!event.role?.roleArn) throw new InvalidInput('open-pull-request expects the "role" result of ensure-cicd-role');
@@ -61,19 +67,31 @@ export function makeHandler(
     });
     try {
       const result = await ensureOnboardingPullRequest(await client, deps.config, {
-        account,
+        account: { ...account, ouPath: account.ouPath ?? [], tags: account.tags ?? {} },
         role: event.role,
-        drift: event.drift ?? [],
         force: event.force === true,
         executionUrl: executionUrl(event.executionId),
       });
-      logger.info('Onboarding pull request converged', { ...result, trigger: event.trigger });
+      logger.info('Onboarding pull request converged', { ...result, trigger: event.trigger, drift: event.drift });
+      // A reconcile remediation already reported what needs a person; other triggers fail (and notify) on it.
+      if (result.outcome === 'blocked' && event.trigger !== 'reconcile') {
+        throw new RepositoryNeedsAPerson(
+          `The repository needs a person before account ${account.accountId} can be onboarded; nothing was written: ${(result.changes ?? []).join('; ')}`,
+        );
+      }
       if (ONBOARDED.has(result.outcome)) {
         countOnce(deps.metrics, ONBOARDING_METRIC.onboarded, {
           accountId: account.accountId,
           executionId: event.executionId,
           outcome: result.outcome,
         });
+      }
+      // The folder is in place (or its pull request open); a role that is someone else's still needs a person. A
+      // reconcile remediation already reported it, so only the other triggers fail (and notify) on it.
+      if (event.role.outcome === 'not-managed' && event.trigger !== 'reconcile') {
+        throw new RoleNotManaged(
+          `${event.role.changes.join('; ')}. The repository part converged (${result.outcome}${result.url ? `: ${result.url}` : ''}).`,
+        );
       }
       return result;
     } catch (err) {

@@ -1,5 +1,7 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { Change } from '../lib/changes';
+import { planRole } from '../lib/cicd-role';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import type { InventoryAccount } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
@@ -7,16 +9,16 @@ import { logger } from '../lib/logger';
 import { memberIamClients } from '../lib/member-account';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import {
+  accountTags,
   BATCH_SIZE,
   batchSlice,
-  excludedTag,
   mapWithConcurrency,
-  observeRole,
+  observeMemberRole,
   type ReconcileSnapshot,
   type RoleReaders,
   resultsKey,
 } from '../lib/reconcile';
-import { type Finding, roleDrift } from '../lib/role-drift';
+import { planSelection } from '../lib/selection';
 
 export interface CheckEvent {
   snapshotKey: string;
@@ -29,7 +31,7 @@ export interface CheckEvent {
  */
 export interface BatchResults {
   batch: number;
-  roles: Array<{ accountId: string; findings: Finding[] }>;
+  roles: Array<{ accountId: string; findings: Change[] }>;
   /** Accounts skipped by an exclude tag. */
   skipped: Array<{ accountId: string; reason: string }>;
 }
@@ -81,16 +83,25 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     const candidates = batchSlice(snapshot.checked, batch, size).flatMap((id) => byId.get(id) ?? []);
 
     const skipped: BatchResults['skipped'] = [];
+    // The inventory selected on id, status and OU; the same planner decides again now that the tags are known.
     const tagged = await mapWithConcurrency(candidates, config.reconcile.concurrency, async (a) => ({
       account: a,
-      reason: await excludedTag(deps.organizations, config, a.accountId),
+      selection: planSelection(
+        { ...a, ouPath: [], tags: await accountTags(deps.organizations, config, a.accountId) },
+        config,
+      ),
     }));
-    for (const t of tagged) if (t.reason) skipped.push({ accountId: t.account.accountId, reason: t.reason });
-    const accounts = tagged.filter((t) => !t.reason).map((t) => t.account);
+    for (const { account, selection } of tagged) {
+      if (selection.decision !== 'onboard') skipped.push({ accountId: account.accountId, reason: selection.reason });
+    }
+    const accounts = tagged.filter((t) => t.selection.decision === 'onboard').map((t) => t.account);
 
+    // The role plan an onboarding would apply, minus the action: the same changes, reported.
     const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => ({
       accountId: a.accountId,
-      findings: roleDrift(await observeRole(deps, config, a.accountId), config, deps.partition),
+      findings: planRole(await observeMemberRole(deps, config, a.accountId), config, deps.partition).map(
+        ({ action: _, ...change }) => change,
+      ),
     }));
     const file: BatchResults = { batch, roles, skipped };
     await deps.store.putJson(resultsKey(snapshotKey, batch), file);

@@ -6,7 +6,7 @@ import { createGitHubClient } from '../lib/github-client';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
 import { repoKey } from '../lib/reconcile';
-import { readRepoSnapshot } from '../lib/repo-snapshot';
+import { observeRepo } from '../lib/repo-snapshot';
 
 /**
  * Reads the Terraform repository once per reconcile run (base commit, one tarball, the onboarding pull requests:
@@ -35,7 +35,7 @@ export function makeHandler(deps: RepoDeps): (event: RepoEvent) => Promise<RepoR
     if (typeof snapshotKey !== 'string' || !snapshotKey.endsWith('/snapshot.json')) {
       throw new InvalidInput('reconcile-repo expects {"snapshotKey": "runs/…/snapshot.json"} from the inventory step');
     }
-    const repo = await readRepoSnapshot(await deps.github(), deps.config);
+    const repo = await observeRepo(await deps.github(), deps.config);
     const key = repoKey(snapshotKey);
     await deps.store.putJson(key, repo);
     const result: RepoResult = {

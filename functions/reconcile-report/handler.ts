@@ -7,10 +7,8 @@ import {
   combineFindings,
   DRIFT_CLASSES,
   type DriftSummary,
-  indexRepo,
+  type InventoryAccount,
   orphanFolders,
-  type RepoIndex,
-  type RepoSnapshot,
   repoDrift,
   summarize,
 } from '../lib/drift';
@@ -26,6 +24,7 @@ import {
   resultsKey,
   startRemediations,
 } from '../lib/reconcile';
+import type { RepoObservation } from '../lib/repo-plan';
 import type { BatchResults } from '../reconcile-check/handler';
 
 export interface ReportEvent {
@@ -75,14 +74,13 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
     const { config, store } = deps;
     const [snapshot, repo, batches] = await Promise.all([
       store.getJson<ReconcileSnapshot>(snapshotKey),
-      store.getJson<RepoSnapshot>(repoKey(snapshotKey)),
+      store.getJson<RepoObservation>(repoKey(snapshotKey)),
       Promise.all(
         Array.from({ length: batchCount }, (_, b) => store.getJson<BatchResults>(resultsKey(snapshotKey, b))),
       ),
     ]);
-    const index = indexRepo(snapshot.accounts, repo);
-    const results = joinFindings(batches, repo, config, index);
-    const orphans = orphanFolders(snapshot.accounts, repo, config, index);
+    const results = joinFindings(batches, snapshot.accounts, repo, config);
+    const orphans = orphanFolders(snapshot.accounts, repo);
     const tagSkipped = batches.reduce((n, b) => n + b.skipped.length, 0);
     const summary = summarize(results, orphans, snapshot.skipped.length + tagSkipped);
 
@@ -142,21 +140,21 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
  */
 function joinFindings(
   batches: BatchResults[],
-  repo: RepoSnapshot,
+  accounts: InventoryAccount[],
+  repo: RepoObservation,
   config: OnboardingConfig,
-  index: RepoIndex,
 ): AccountResult[] {
+  const accountsById = new Map(accounts.map((a) => [a.accountId, a]));
   const checked = batches
     .flatMap((b) => b.roles)
     .flatMap(({ accountId, findings }) => {
-      const account = index.accountsById.get(accountId);
+      const account = accountsById.get(accountId);
       return account ? [{ account, findings }] : [];
     });
   const fromRepo = repoDrift(
     checked.map((c) => c.account),
     repo,
     config,
-    index,
   );
   return checked.map(({ account, findings }, i) => {
     const combined = combineFindings(account, findings, fromRepo[i]?.findings ?? []);

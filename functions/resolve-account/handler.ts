@@ -1,11 +1,11 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { AccountNotReady } from '../lib/errors';
 import { type ExecutionInput, parseExecutionInput } from '../lib/execution-input';
 import { type LambdaContext, logger, startInvocation } from '../lib/logger';
 import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
 import { readAccount, resolveAccountId } from '../lib/organization';
-import { skipReason } from '../lib/skip-rules';
-import { accountFolder, accountSlug } from '../lib/slug';
+import { planSelection } from '../lib/selection';
 import type { ResolveResult, Trigger } from '../lib/types';
 
 export interface ResolveAccountDeps {
@@ -43,8 +43,11 @@ export function makeHandler(deps: ResolveAccountDeps) {
 
     const account = await readAccount(deps.organizations, resolved);
     const force = 'force' in input ? input.force : false;
-    const reason = skipReason(account, deps.config, { force });
-    if (reason) {
+    const selection = planSelection(account, deps.config, { force });
+    // A just-created account activates within minutes: the state machine retries AccountNotReady.
+    if (selection.decision === 'wait') throw new AccountNotReady(selection.reason);
+    if (selection.decision === 'skip') {
+      const { reason } = selection;
       logger.info('Account skipped', { reason });
       countOnce(deps.metrics, ONBOARDING_METRIC.skipped, {
         accountId: account.accountId,
@@ -52,11 +55,9 @@ export function makeHandler(deps: ResolveAccountDeps) {
       });
       return { decision: 'skip', accountId: account.accountId, reason };
     }
-    const slug = accountSlug(account.name, account.accountId);
-    const folder = accountFolder(deps.config.github.accountsDir, slug);
     const drift = input.kind === 'reconcile' ? input.drift : [];
-    logger.info('Account resolved for onboarding', { folder, trigger: TRIGGERS[input.kind], force });
-    return { decision: 'onboard', account: { ...account, folder, slug }, trigger: TRIGGERS[input.kind], force, drift };
+    logger.info('Account resolved for onboarding', { trigger: TRIGGERS[input.kind], force });
+    return { decision: 'onboard', account, trigger: TRIGGERS[input.kind], force, drift };
   };
 }
 

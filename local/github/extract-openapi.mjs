@@ -49,6 +49,8 @@ export const OPERATIONS = [
   ['get', '/repos/{owner}/{repo}/issues/{issue_number}'],
   ['patch', '/repos/{owner}/{repo}/issues/{issue_number}'],
   ['post', '/repos/{owner}/{repo}/issues/{issue_number}/labels'],
+  ['get', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
+  ['post', '/repos/{owner}/{repo}/issues/{issue_number}/comments'],
 ];
 
 // Keywords that only document; everything else (type, enum, nullable, required, oneOf, format, …) is kept.

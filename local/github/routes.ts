@@ -73,6 +73,14 @@ interface ItemRecord {
   mergedAt?: string | null;
   mergeCommitSha?: string | null;
   requestedReviewers?: string[];
+  comments?: CommentRecord[];
+}
+
+interface CommentRecord {
+  id: number;
+  body: string;
+  user: string;
+  createdAt: string;
 }
 
 export interface RepoModelOptions {
@@ -115,6 +123,7 @@ export class RepoModel {
   private readonly labelIds = new Map<string, LabelRecord>();
   private readonly issuedTokens = new Set<string>();
   private nextNumber = 1;
+  private nextCommentId = 1;
   private readonly api: string;
   private readonly html: string;
 
@@ -337,7 +346,7 @@ export class RepoModel {
         mergeable_state: mergeableState,
         rebaseable: mergeable,
         merged_by: pull.merged ? this.userJson() : null,
-        comments: 0,
+        comments: pull.comments?.length ?? 0,
         review_comments: 0,
         commits: mergeBase && head ? (await this.store.commitsBetween(mergeBase, head)).length : 0,
         additions: files.reduce((sum, file) => sum + file.additions, 0),
@@ -417,7 +426,7 @@ export class RepoModel {
       assignees: [],
       milestone: null,
       locked: false,
-      comments: 0,
+      comments: item.comments?.length ?? 0,
       created_at: item.createdAt,
       updated_at: item.updatedAt,
       closed_at: item.closedAt,
@@ -433,6 +442,21 @@ export class RepoModel {
             },
           }
         : {}),
+    };
+  }
+
+  private commentJson(item: ItemRecord, c: CommentRecord) {
+    return {
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      url: `${this.api}/issues/comments/${c.id}`,
+      html_url: `${this.html}/${item.kind === 'pull' ? 'pull' : 'issues'}/${item.number}#issuecomment-${c.id}`,
+      issue_url: `${this.api}/issues/${item.number}`,
+      body: c.body,
+      user: this.userJson(c.user),
+      created_at: c.createdAt,
+      updated_at: c.createdAt,
+      author_association: 'OWNER',
     };
   }
 
@@ -1045,6 +1069,31 @@ export class RepoModel {
           }
           item.updatedAt = now();
           return { status: 200, body: await this.issueJson(item) };
+        },
+      },
+      {
+        method: 'GET',
+        path: `${R}/issues/{issue_number}/comments`,
+        handle: async ({ params, query }) => {
+          const item = this.item(params.issue_number);
+          const comments = (item.comments ?? []).map((c) => this.commentJson(item, c));
+          return paginate(comments, query, (page) => `${this.api}/issues/${item.number}/comments?page=${page}`);
+        },
+      },
+      {
+        method: 'POST',
+        path: `${R}/issues/{issue_number}/comments`,
+        handle: async ({ params, body }) => {
+          const item = this.item(params.issue_number);
+          const comment: CommentRecord = {
+            id: this.nextCommentId++,
+            body: String(body.body),
+            user: this.options.login,
+            createdAt: now(),
+          };
+          item.comments = [...(item.comments ?? []), comment];
+          item.updatedAt = comment.createdAt;
+          return { status: 201, body: this.commentJson(item, comment) };
         },
       },
       {

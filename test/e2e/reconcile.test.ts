@@ -74,6 +74,7 @@ function driftByAccount(run: ReconcileRun): Record<string, DriftClass[]> {
 const ids: Record<string, string> = {};
 let declinedPull: number;
 let stalePull: number;
+let editedPull: number;
 let cleanRun: ReconcileRun;
 
 beforeAll(async () => {
@@ -94,6 +95,7 @@ beforeAll(async () => {
     'drift-tfvars',
     'drift-matrix',
     'drift-pr-declined',
+    'drift-pr-edited',
     'drift-suspended',
   ];
   for (const name of names) ids[name] = state.createAccount({ name }).id;
@@ -109,6 +111,7 @@ beforeAll(async () => {
   }
   declinedPull = (await onboard(ids['drift-pr-declined'] as string)) as number;
   stalePull = (await onboard(ids['drift-pr-stale'] as string)) as number;
+  editedPull = (await onboard(ids['drift-pr-edited'] as string)) as number;
 
   cleanRun = await env.runReconcile('report');
 
@@ -127,12 +130,20 @@ beforeAll(async () => {
   ids['drift-invited'] = state.createAccount({ name: 'drift-invited', joinedMethod: 'INVITED', accessRoleName: '' }).id;
   state.getAccount(ids['drift-suspended'] as string).status = 'SUSPENDED';
   await env.github.octokit.pulls.update({ ...repo(), pull_number: declinedPull, state: 'closed' });
+  // A reviewer pushes to an onboarding branch: from then on the pull request is theirs.
+  await gh().store.commitFiles(
+    `onboarding/${ids['drift-pr-edited']}`,
+    { 'aws-accounts/drift-pr-edited/main.tf': 'resource "aws_s3_bucket" "logs" {}\n' },
+    'Add the logs bucket',
+    { name: 'Rita Reviewer', email: 'rita@example.com', date: new Date().toISOString() },
+  );
   const tfvarsPath = 'aws-accounts/drift-tfvars/terraform.tfvars';
   const workflow = await readMain(WORKFLOW);
   await commitToMain(
     {
       ...Object.fromEntries(FOLDER_FILES.map((f) => [`aws-accounts/drift-folder-deleted/${f}`, null])),
-      [tfvarsPath]: (await readMain(tfvarsPath)).replace(ids['drift-tfvars'] as string, '999999999999'),
+      // The team renamed the id variable: the tfvars names no aws_account_id any more (a person's decision).
+      [tfvarsPath]: (await readMain(tfvarsPath)).replace('aws_account_id', 'account_id'),
       [WORKFLOW]: workflow.replace(", 'aws-accounts/drift-matrix'", ''),
     },
     'Hand edits on main',
@@ -154,7 +165,7 @@ describe('reconciliation end to end', () => {
     expect(cleanRun.report?.summary.accounts).toEqual([]);
     expect(cleanRun.report?.summary.orphanFolders).toEqual([]);
     expect(cleanRun.report?.summary.pendingPullRequests.map((p) => p.accountId).sort()).toEqual(
-      [ids['drift-pr-stale'], ids['drift-pr-declined']].sort(),
+      [ids['drift-pr-stale'], ids['drift-pr-declined'], ids['drift-pr-edited']].sort(),
     );
   });
 
@@ -182,6 +193,10 @@ describe('reconciliation end to end', () => {
       'folder-missing',
       'matrix-entry-missing',
     ]);
+    // An account that cannot be assumed cannot be onboarded: its repository changes wait for a person too.
+    const invited = reported.report?.summary.accounts.find((a) => a.accountId === ids['drift-invited']);
+    expect(invited?.remediable).toBe(false);
+    expect(drift[ids['drift-pr-edited'] as string]).toEqual(['trust-principal-rewritten', 'pr-edited']);
     expect(drift[ids['drift-folder-deleted'] as string]).toEqual(['trust-principal-rewritten', 'folder-missing']);
     expect(drift[ids['drift-tfvars'] as string]).toEqual(['trust-principal-rewritten', 'tfvars-account-id']);
     expect(drift[ids['drift-matrix'] as string]).toEqual(['trust-principal-rewritten', 'matrix-entry-missing']);
@@ -195,9 +210,11 @@ describe('reconciliation end to end', () => {
     expect(drift[ids['drift-pr-declined'] as string]).toEqual(['trust-principal-rewritten', 'pr-declined']);
     expect(reported.report?.summary.orphanFolders).toEqual([
       expect.objectContaining({ folder: 'aws-accounts/drift-suspended', accountId: ids['drift-suspended'] }),
+      expect.objectContaining({ folder: 'aws-accounts/drift-tfvars' }),
     ]);
+    // Every class but boundary-changed (no boundary configured here; see cicd-role.test.ts) is present.
     const counts = reported.result?.counts ?? {};
-    expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([]);
+    expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([['boundary-changed', 0]]);
     // Nothing changed: no IAM write, no GitHub write, no onboarding execution, main and the pull requests as they were.
     expect(sideEffects(since)).toEqual({ iamWrites: [], githubWrites: [], executionsStarted: 0 });
     expect(reported.executions).toEqual([]);
@@ -221,8 +238,9 @@ describe('reconciliation end to end', () => {
       [...remediable].sort(),
     );
     expect(remediated.executions.every((e) => e.name.startsWith('reconcile-'))).toBe(true);
+    // Only remediable changes start an execution, and none of them fails (a blocked one would alert every day).
     const failed = remediated.executions.filter((e) => e.status !== 'SUCCEEDED');
-    expect(failed.map((e) => (e.input as { accountId: string }).accountId)).toEqual([ids['drift-invited']]);
+    expect(failed).toEqual([]);
     // The roles are as configured again.
     for (const name of ['drift-role-missing', 'drift-trust-changed', 'drift-principal', 'drift-policy-detached']) {
       const role = await env.readRole(ids[name] as string);
@@ -235,18 +253,45 @@ describe('reconciliation end to end', () => {
     expect(drift).toEqual({
       [ids['drift-not-managed'] as string]: ['role-not-managed'],
       [ids['drift-invited'] as string]: ['account-not-assumable', 'folder-missing', 'matrix-entry-missing'],
+      [ids['drift-tfvars'] as string]: ['tfvars-account-id'],
       [ids['drift-pr-declined'] as string]: ['pr-declined'],
+      [ids['drift-pr-edited'] as string]: ['pr-edited'],
     });
-    expect(after.report?.summary.orphanFolders.map((o) => o.folder)).toEqual(['aws-accounts/drift-suspended']);
+    // Only what needs a person is left.
+    expect((after.report?.summary.accounts ?? []).filter((a) => a.remediable)).toEqual([]);
+    expect(after.report?.summary.orphanFolders.map((o) => o.folder)).toEqual([
+      'aws-accounts/drift-suspended',
+      'aws-accounts/drift-tfvars',
+    ]);
     const pending = after.report?.summary.pendingPullRequests.map((p) => p.accountId).sort();
-    expect(pending).toEqual(
-      [ids['drift-folder-deleted'], ids['drift-tfvars'], ids['drift-matrix'], ids['drift-pr-stale']].sort(),
-    );
+    expect(pending).toEqual([ids['drift-folder-deleted'], ids['drift-matrix'], ids['drift-pr-stale']].sort());
     const pulls = (await gh().listPulls()) as Array<{ number: number; state: string; head: { ref: string } }>;
     const declined = pulls.filter((p) => p.head.ref === `onboarding/${ids['drift-pr-declined']}`);
     expect(declined.map((p) => [p.number, p.state])).toEqual([[declinedPull, 'closed']]);
     // The stale pull request was brought up to date in place, not replaced.
     const stale = pulls.filter((p) => p.head.ref === `onboarding/${ids['drift-pr-stale']}`);
     expect(stale.map((p) => [p.number, p.state])).toEqual([[stalePull, 'open']]);
+    const edited = pulls.filter((p) => p.head.ref === `onboarding/${ids['drift-pr-edited']}`);
+    expect(edited.map((p) => [p.number, p.state])).toEqual([[editedPull, 'open']]);
+  });
+
+  it('changes nothing when every account is onboarded again: the sweep reporting only what needs a person means an onboarding would write nothing', async () => {
+    // Prepare
+    const since = mark();
+    const accounts = Object.values(ids).filter((id) => id !== ids['drift-suspended']);
+
+    // Act
+    const runs = await Promise.all(accounts.map((accountId) => env.startExecution({ accountId })));
+
+    // Assess: no write anywhere; the accounts that need a person fail with the named error that says so
+    expect(sideEffects(since)).toEqual({ iamWrites: [], githubWrites: [], executionsStarted: 0 });
+    const failures = Object.fromEntries(
+      runs.flatMap((r, i) => (r.outcome.status === 'FAILED' ? [[accounts[i], r.outcome.error]] : [])),
+    );
+    expect(failures).toEqual({
+      [ids['drift-not-managed'] as string]: 'RoleNotManaged',
+      [ids['drift-invited'] as string]: 'AccountNotReady',
+      [ids['drift-tfvars'] as string]: 'RepositoryNeedsAPerson',
+    });
   });
 });

@@ -12,8 +12,6 @@ const account: AccountContext = {
   status: 'ACTIVE',
   ouPath: [{ id: 'r-ab12', name: 'Root' }],
   tags: {},
-  folder: 'aws-accounts/workload-dev-01',
-  slug: 'workload-dev-01',
 };
 const onboard: ResolveResult = { decision: 'onboard', account, trigger: 'event', force: false, drift: [] };
 const role: RoleResult = {
@@ -42,18 +40,17 @@ describe('onboard-account failure notification', () => {
     // Assess
     expect(run.notifications).toHaveLength(1);
     const lines = (run.notifications[0]?.Message ?? '').split('\n');
-    expect(lines.slice(0, 8)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       'Onboarding of AWS account 012345678901 (Workload Dev 01) failed.',
       '',
       'Failed step: open-pull-request (the account folder and matrix entry in the Terraform repo)',
       'Error: GitHubAuthFailed',
-      'Repository folder: aws-accounts/workload-dev-01',
       `Execution: ${TEST_EXECUTION_ID}`,
       CONSOLE_LINK,
       '',
     ]);
-    expect(lines[8]).toContain('Redrive the execution');
-    expect(lines[8]).toContain(
+    expect(lines[7]).toContain('Redrive the execution');
+    expect(lines[7]).toContain(
       're-run: StartExecution of the onboard-account state machine with {"accountId": "012345678901"}',
     );
     const cause = lines.at(-1) ?? '';

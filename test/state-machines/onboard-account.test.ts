@@ -22,8 +22,6 @@ const account: AccountContext = {
     { id: 'ou-ab12-cd34ef56', name: 'Workloads' },
   ],
   tags: {},
-  folder: 'aws-accounts/workload-dev-01',
-  slug: 'workload-dev-01',
 };
 
 const onboard: ResolveResult = { decision: 'onboard', account, trigger: 'event', force: false, drift: [] };
@@ -38,6 +36,7 @@ const role: RoleResult = {
 const pullRequest: PullRequestResult = {
   outcome: 'opened',
   branch: 'onboarding/workload-dev-01',
+  folder: 'aws-accounts/workload-dev-01',
   number: 42,
   url: 'https://github.com/acme/terraform-aws/pull/42',
   files: ['aws-accounts/workload-dev-01/main.tf', '.github/workflows/tf-cicd-aws.yml'],
@@ -95,7 +94,7 @@ describe('onboard-account state machine', () => {
       },
     });
     expect(resolveAccount.calls).toEqual([{ input: createAccountResult, executionId: TEST_EXECUTION_ID }]);
-    expect(ensureCicdRole.calls).toEqual([{ account, trigger: 'event', executionId: TEST_EXECUTION_ID }]);
+    expect(ensureCicdRole.calls).toEqual([{ account, trigger: 'event', force: false, executionId: TEST_EXECUTION_ID }]);
     expect(openPullRequest.calls).toEqual([
       { account, role, trigger: 'event', force: false, drift: [], executionId: TEST_EXECUTION_ID },
     ]);
@@ -104,7 +103,12 @@ describe('onboard-account state machine', () => {
 
   it('keeps the pull request outcome when it opened nothing (no url)', async () => {
     // Prepare
-    const alreadyOnboarded: PullRequestResult = { outcome: 'already-onboarded', branch: 'onboarding/x', files: [] };
+    const alreadyOnboarded: PullRequestResult = {
+      outcome: 'already-onboarded',
+      branch: 'onboarding/x',
+      folder: 'aws-accounts/workload-dev-01',
+      files: [],
+    };
 
     // Act
     const run = await runOnboarding(
@@ -256,7 +260,6 @@ describe('onboard-account state machine', () => {
     expect(notice?.Subject).toBe('AWS account onboarding failed for 012345678901: AccountNotReady');
     expect(notice?.Message).toContain('Onboarding of AWS account 012345678901 (Workload Dev 01) failed.');
     expect(notice?.Message).toContain('could not assume any member access role');
-    expect(notice?.Message).toContain('Repository folder: aws-accounts/workload-dev-01');
   });
 
   it.each([

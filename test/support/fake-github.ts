@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
+import { githubTarball } from './reconcile-github';
 
 type GitObject =
   | { type: 'blob'; content: Buffer }
@@ -64,6 +65,8 @@ export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
   /** Makes every repository write answer 403 "Resource not accessible by integration". */
   denyWrites = false;
+  /** Author and committer given to POST git/commits, by commit sha. */
+  private readonly identities = new Map<string, { author: unknown; committer: unknown }>();
   maxTreeEntries: number;
 
   private readonly objects = new Map<string, GitObject>();
@@ -364,6 +367,30 @@ export class FakeGitHub {
       return hit ? hit.slice(1).map((g) => decodeURIComponent(g ?? '')) : undefined;
     };
 
+    const [tarRef] = at('GET', /^\/tarball\/(.+)$/) ?? [];
+    if (tarRef) {
+      const sha =
+        this.refs.get(`refs/heads/${tarRef}`) ?? (this.objects.get(tarRef)?.type === 'commit' ? tarRef : undefined);
+      if (!sha) return notFound();
+      const body = githubTarball(this.files(sha), `${this.owner}-${this.repo}-${sha.slice(0, 7)}`, sha);
+      return new Response(new Uint8Array(body), { status: 200, headers: { 'content-type': 'application/x-gzip' } });
+    }
+    const [commitSha] = at('GET', /^\/git\/commits\/([0-9a-f]{40})$/) ?? [];
+    if (commitSha) {
+      const c = this.objects.get(commitSha);
+      if (c?.type !== 'commit') return notFound();
+      const commit = this.commitOf(commitSha);
+      const who = { name: 'Onboarding Bot', email: 'bot@example.com', date: new Date(0).toISOString() };
+      const recorded = this.identities.get(commitSha);
+      return json(200, {
+        sha: commitSha,
+        tree: { sha: commit.tree },
+        parents: commit.parents.map((sha: string) => ({ sha })),
+        message: commit.message,
+        author: recorded?.author ?? who,
+        committer: recorded?.committer ?? who,
+      });
+    }
     const [getRef] = at('GET', /^\/git\/ref\/(.+)$/) ?? [];
     if (getRef) {
       const sha = this.refs.get(`refs/${getRef}`);
@@ -411,6 +438,7 @@ export class FakeGitHub {
         return json(422, { message: 'Tree SHA does not exist' });
       }
       const sha = this.writeCommit(tree, parents, String(body.message ?? ''));
+      if (body.author) this.identities.set(sha, { author: body.author, committer: body.committer ?? body.author });
       return json(201, { sha, tree: { sha: tree }, parents: parents.map((p) => ({ sha: p })), message: body.message });
     }
     if (method === 'POST' && sub === '/git/refs') {

@@ -1,9 +1,9 @@
 /** A small organization and a Terraform repo that onboards it, for the reconcile tests. */
-import type { InventoryAccount, RepoSnapshot } from '../../functions/lib/drift';
-import { planOnboardingChange } from '../../functions/lib/onboarding-change';
+import type { InventoryAccount } from '../../functions/lib/drift';
+import { planRepo, type RepoObservation } from '../../functions/lib/repo-plan';
 import { accountFolder, accountSlug } from '../../functions/lib/slug';
 import { renderAccountFolder } from '../../functions/lib/terraform';
-import type { AccountContext } from '../../functions/lib/types';
+import type { AccountContext, PlacedAccount } from '../../functions/lib/types';
 import { testConfig } from './ensure-cicd-role-fixtures';
 
 export const reconcileConfig = testConfig;
@@ -18,7 +18,7 @@ export function accounts(count: number): InventoryAccount[] {
   }));
 }
 
-export function contextOf(account: InventoryAccount, accountsDir = 'aws-accounts'): AccountContext {
+export function contextOf(account: InventoryAccount, accountsDir = 'aws-accounts'): AccountContext & PlacedAccount {
   const slug = accountSlug(account.name, account.accountId);
   return { ...account, ouPath: [], tags: {}, slug, folder: accountFolder(accountsDir, slug) };
 }
@@ -57,9 +57,9 @@ export function onboardedRepoFiles(onboarded: InventoryAccount[], config = recon
   return files;
 }
 
-/** The snapshot readRepoSnapshot would produce for these files (no pull requests). */
-export function snapshotOf(files: Record<string, string>, accountsDir = 'aws-accounts'): RepoSnapshot {
-  const folders: RepoSnapshot['folders'] = {};
+/** The observation observeRepo would make of these files (no pull requests). */
+export function snapshotOf(files: Record<string, string>, accountsDir = 'aws-accounts'): RepoObservation {
+  const folders: RepoObservation['folders'] = {};
   for (const [path, content] of Object.entries(files)) {
     const m = new RegExp(`^${accountsDir}/([^/]+)/([^/]+)$`).exec(path);
     if (!m) continue;
@@ -86,15 +86,7 @@ export function onboardingHash(
   files: Record<string, string>,
   config = reconcileConfig(),
 ): string {
-  const ctx = contextOf(account, config.github.accountsDir);
-  const plan = planOnboardingChange({
-    account: ctx,
-    role: { outcome: 'unchanged', roleArn: '', changes: [], accessRole: '' },
-    config,
-    baseTree: Object.keys(files).map((path) => ({ path, type: 'blob', sha: '', mode: '100644' })),
-    workflowText: files[WORKFLOW_PATH] ?? '',
-    drift: [],
-  });
-  if (plan.kind !== 'change') throw new Error('the account is already onboarded');
-  return plan.contentHash;
+  const plan = planRepo(account, snapshotOf(files, config.github.accountsDir), config);
+  if (!plan.commit) throw new Error('the account is already onboarded');
+  return plan.commit.contentHash;
 }

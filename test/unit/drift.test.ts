@@ -1,13 +1,8 @@
-import {
-  DRIFT_CLASSES,
-  type InventoryAccount,
-  orphanFolders,
-  type RepoSnapshot,
-  repoDrift,
-  roleDrift,
-  summarize,
-} from '../../functions/lib/drift';
+import { planRole, type RoleObservation } from '../../functions/lib/cicd-role';
+import type { OnboardingConfig } from '../../functions/lib/config';
+import { DRIFT_CLASSES, type InventoryAccount, orphanFolders, repoDrift, summarize } from '../../functions/lib/drift';
 import { WorkflowMatrixNotFound } from '../../functions/lib/errors';
+import type { RepoObservation as RepoSnapshot } from '../../functions/lib/repo-plan';
 import { desiredStatement, desiredTrust } from '../support/ensure-cicd-role-fixtures';
 import {
   accounts,
@@ -24,6 +19,10 @@ const config = reconcileConfig();
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const encoded = (doc: unknown) => encodeURIComponent(JSON.stringify(doc));
 const managed: Record<string, string> = { 'managed-by': 'oidc-account-onboarding' };
+
+/** What the sweep reports for a role: the role plan's changes. */
+const roleDrift = (observation: RoleObservation, cfg: OnboardingConfig) =>
+  planRole(observation, cfg).map(({ action: _, ...change }) => change);
 
 const classesOf = (findings: { class: string }[]) => findings.map((f) => f.class);
 
@@ -44,6 +43,7 @@ function repoFindings(
 describe('roleDrift', () => {
   const present = (trust: unknown, attached = [ADMIN], tags = managed) => ({
     kind: 'present' as const,
+    arn: 'arn:aws:iam::200000000000:role/cicd',
     trustPolicyDocument: encoded(trust),
     tags,
     attachedPolicyArns: attached,
@@ -97,7 +97,7 @@ describe('roleDrift', () => {
 
   it('reports policy-detached naming the policy a human detached', () => {
     const findings = roleDrift(present(desiredTrust, []), config);
-    expect(findings).toEqual([{ class: 'policy-detached', detail: `${ADMIN} not attached`, remediable: true }]);
+    expect(findings).toEqual([{ class: 'policy-detached', detail: `${ADMIN} is not attached`, remediable: true }]);
   });
 
   it('reports account-not-assumable, not remediable, with the message that says what to do', () => {
@@ -133,19 +133,31 @@ describe('repoDrift', () => {
     expect(result?.findings[0]?.detail).toContain('aws-accounts/workload-0000 does not exist');
   });
 
-  it('reports tfvars-account-id when the folder names another id', () => {
+  it('never re-points a folder that names another id: the account gets its collision folder', () => {
     // Act
     const result = repoFindings((files) => {
       files['aws-accounts/workload-0000/terraform.tfvars'] = 'aws_account_id = "999999999999"\n';
     });
     // Assess
-    expect(result?.findings).toEqual([
-      {
-        class: 'tfvars-account-id',
-        detail: 'aws-accounts/workload-0000/terraform.tfvars names account 999999999999 instead of 200000000000',
-        remediable: true,
-      },
+    expect(result?.findings.map((f) => [f.class, f.remediable])).toEqual([
+      ['folder-missing', true],
+      ['matrix-entry-missing', true],
     ]);
+    expect(result?.findings[0]?.detail).toContain('aws-accounts/workload-0000-200000000000 does not exist');
+  });
+
+  it('reports tfvars-account-id, not remediable, when two folders name one account (a typo in an id)', () => {
+    // Act: workload-0000's tfvars says workload-0001's id
+    const org = accounts(3);
+    const files = onboardedRepoFiles(org, config);
+    files['aws-accounts/workload-0000/terraform.tfvars'] = 'aws_account_id = "200000000001"\n';
+    const [first, second] = repoDrift(org, snapshotOf(files), config);
+    // Assess: neither account is handed the other's folder, and neither change is applied by a run
+    expect(first?.findings.map((f) => [f.class, f.remediable])).toEqual([['tfvars-account-id', false]]);
+    expect(first?.findings[0]?.detail).toMatch(
+      /aws-accounts\/workload-0000\/terraform.tfvars names account 200000000001/,
+    );
+    expect(second?.findings.map((f) => [f.class, f.remediable])).toEqual([['tfvars-account-id', false]]);
   });
 
   it('finds a renamed account by the id in its tfvars rather than reporting its folder missing', () => {
@@ -183,7 +195,8 @@ describe('repoDrift', () => {
             state: 'open',
             merged: false,
             url: 'https://github.com/acme/terraform-aws/pull/7',
-            hash,
+            headSha: 'a'.repeat(40),
+            marker: { accountId: '200000000000', hash, folder: 'aws-accounts/workload-0000', commit: 'a'.repeat(40) },
           },
         ];
       },
@@ -204,7 +217,23 @@ describe('repoDrift', () => {
       (snapshot, org, files) => {
         const oldBase = { ...files, [WORKFLOW_PATH]: workflowListing(['aws-accounts/workload-0001']) };
         const hash = onboardingHash(org[0] as InventoryAccount, oldBase, config);
-        snapshot.pulls = [{ number: 7, accountId: '200000000000', state: 'open', merged: false, url: 'u7', hash }];
+        const marker = {
+          accountId: '200000000000',
+          hash,
+          folder: 'aws-accounts/workload-0000',
+          commit: 'a'.repeat(40),
+        };
+        snapshot.pulls = [
+          {
+            number: 7,
+            accountId: '200000000000',
+            state: 'open',
+            merged: false,
+            url: 'u7',
+            headSha: 'a'.repeat(40),
+            marker,
+          },
+        ];
       },
     );
     // Assess
@@ -220,7 +249,9 @@ describe('repoDrift', () => {
           if (name.startsWith('aws-accounts/workload-0000/')) files[name] = undefined;
       },
       (snapshot) => {
-        snapshot.pulls = [{ number: 3, accountId: '200000000000', state: 'closed', merged: false, url: 'u3' }];
+        snapshot.pulls = [
+          { number: 3, accountId: '200000000000', state: 'closed', merged: false, url: 'u3', headSha: 'b'.repeat(40) },
+        ];
       },
     );
     // Assess
@@ -236,7 +267,9 @@ describe('repoDrift', () => {
           if (name.startsWith('aws-accounts/workload-0000/')) files[name] = undefined;
       },
       (snapshot) => {
-        snapshot.pulls = [{ number: 3, accountId: '200000000000', state: 'closed', merged: true, url: 'u3' }];
+        snapshot.pulls = [
+          { number: 3, accountId: '200000000000', state: 'closed', merged: true, url: 'u3', headSha: 'b'.repeat(40) },
+        ];
       },
     );
     expect(classesOf(result?.findings ?? [])).toEqual(['folder-missing']);
@@ -302,7 +335,7 @@ describe('orphanFolders', () => {
     const [, suspended, gone] = org as [InventoryAccount, InventoryAccount, InventoryAccount];
     const members = [org[0] as InventoryAccount, { ...suspended, status: 'SUSPENDED' }];
     // Act
-    const orphans = orphanFolders(members, snapshotOf(files), config);
+    const orphans = orphanFolders(members, snapshotOf(files));
     // Assess
     expect(orphans).toEqual([
       {

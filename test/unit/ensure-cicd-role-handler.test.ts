@@ -28,8 +28,6 @@ const account: AccountContext = {
   status: 'ACTIVE',
   ouPath: [{ id: 'r-ab12', name: 'Root' }],
   tags: {},
-  folder: 'aws-accounts/workload-dev-01',
-  slug: 'workload-dev-01',
 };
 
 function setup() {

@@ -120,8 +120,6 @@ describe('retries and named errors', () => {
     status: 'ACTIVE',
     ouPath: [],
     tags: {},
-    folder: 'aws-accounts/workload-dev-02',
-    slug: 'workload-dev-02',
   };
   const role = {
     outcome: 'created' as const,
@@ -137,7 +135,7 @@ describe('retries and named errors', () => {
     fake.failNext(1, 502);
 
     // Act
-    const result = await ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false });
+    const result = await ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, force: false });
 
     // Assess
     expect(result.outcome).toBe('opened');
@@ -210,9 +208,7 @@ describe('retries and named errors', () => {
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
 
     // Act
-    const error = await failure(
-      ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false }),
-    );
+    const error = await failure(ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, force: false }));
 
     // Assess
     expect(error).toBeInstanceOf(GitHubAuthFailed);
@@ -230,9 +226,7 @@ describe('retries and named errors', () => {
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
 
     // Act
-    const error = await failure(
-      ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, drift: [], force: false }),
-    );
+    const error = await failure(ensureOnboardingPullRequest(octokit, makeConfig(), { account, role, force: false }));
 
     // Assess
     expect(error).toBeInstanceOf(GitHubAuthFailed);

@@ -22,8 +22,6 @@ const account: AccountContext = {
   status: 'ACTIVE',
   ouPath: [],
   tags: {},
-  folder: 'aws-accounts/workload-dev-02',
-  slug: 'workload-dev-02',
 };
 const role: RoleResult = {
   outcome: 'unchanged',

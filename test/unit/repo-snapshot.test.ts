@@ -1,24 +1,28 @@
-import { readRepoSnapshot } from '../../functions/lib/repo-snapshot';
-import { FakeGitHub } from '../support/fake-github';
+import { observeRepo } from '../../functions/lib/repo-snapshot';
+import { startTestRepo, type TestRepo } from '../support/github-repo';
 import { accounts, onboardedRepoFiles, reconcileConfig } from '../support/reconcile-fixtures';
-import { reconcileOctokit } from '../support/reconcile-github';
 
 const config = reconcileConfig();
+const repos: TestRepo[] = [];
+
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.stop();
+});
 
 async function snapshotOfOrg(count: number) {
-  const fake = new FakeGitHub();
-  const org = accounts(count);
-  fake.seedRepo({ files: onboardedRepoFiles(org, config) });
-  const snapshot = await readRepoSnapshot(reconcileOctokit(fake), config);
-  return { fake, org, snapshot };
+  const repo = await startTestRepo(onboardedRepoFiles(accounts(count), config));
+  repos.push(repo);
+  repo.mark();
+  const snapshot = await observeRepo(repo.octokit, config);
+  return { repo, snapshot };
 }
 
-describe('readRepoSnapshot', () => {
+describe('observeRepo', () => {
   it('learns every folder, its files and the account its tfvars names, plus the workflow, from one download', async () => {
     // Act
-    const { fake, snapshot } = await snapshotOfOrg(3);
+    const { repo, snapshot } = await snapshotOfOrg(3);
     // Assess
-    expect(snapshot.commitSha).toBe(fake.branchSha('main'));
+    expect(snapshot.commitSha).toBe(await repo.sha('main'));
     expect(snapshot.folders['aws-accounts/workload-0002']).toEqual({
       files: ['backend.tf', 'main.tf', 'provider.tf', 'terraform.tfvars', 'variables.tf'],
       tfvarsAccountId: '200000000002',
@@ -27,75 +31,65 @@ describe('readRepoSnapshot', () => {
     expect(snapshot.workflowText).toContain('- aws-accounts/workload-0001');
   });
 
-  it('makes the same GitHub calls for 10 accounts as for 1,000', async () => {
+  it('makes the same GitHub calls for 10 accounts as for 100', async () => {
     // Act
     const small = await snapshotOfOrg(10);
-    const large = await snapshotOfOrg(1000);
+    const large = await snapshotOfOrg(100);
     // Assess
     // The pull requests are listed alongside the ref and tarball reads, so the order of the three may vary.
-    const calls = (fake: FakeGitHub) =>
-      fake.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{40}/, '<sha>')}`).sort();
-    expect(Object.keys(large.snapshot.folders)).toHaveLength(1000);
-    expect(large.snapshot.folders['aws-accounts/workload-0999']?.tfvarsAccountId).toBe('200000000999');
-    expect(calls(large.fake)).toEqual(calls(small.fake));
-    expect(calls(large.fake)).toEqual([
-      'GET /repos/acme/terraform-aws/git/ref/heads/main',
-      'GET /repos/acme/terraform-aws/pulls',
-      'GET /repos/acme/terraform-aws/tarball/<sha>',
+    const calls = (repo: TestRepo) =>
+      repo.standIn.requests
+        .slice(-3)
+        .map((r) => r.route)
+        .sort();
+    expect(Object.keys(large.snapshot.folders)).toHaveLength(100);
+    expect(large.snapshot.folders['aws-accounts/workload-0099']?.tfvarsAccountId).toBe('200000000099');
+    expect(large.repo.requests()).toBe(3);
+    expect(calls(large.repo)).toEqual(calls(small.repo));
+    expect(calls(large.repo)).toEqual([
+      'GET /repos/{owner}/{repo}/git/ref/{ref}',
+      'GET /repos/{owner}/{repo}/pulls',
+      'GET /repos/{owner}/{repo}/tarball/{ref}',
     ]);
-  });
+  }, 60_000);
 
-  it('lists onboarding pull requests with their account, state and content hash, and ignores other branches', async () => {
+  it('lists onboarding pull requests with their account, state, marker and head, and ignores other branches', async () => {
     // Prepare
-    const fake = new FakeGitHub();
-    fake.seedRepo({ files: onboardedRepoFiles(accounts(1), config) });
+    const repo = await startTestRepo(onboardedRepoFiles(accounts(1), config));
+    repos.push(repo);
     const hash = 'a'.repeat(64);
+    const heads: Record<string, string> = {};
     for (const branch of ['onboarding/200000000005', 'onboarding/200000000006', 'feature/x']) {
-      fake.commitFiles(branch, { [`${branch}.txt`]: 'x' });
+      heads[branch] = await repo.personCommits(branch, { [`${branch}.txt`]: 'x' });
     }
-    const octokit = reconcileOctokit(fake);
+    const ref = { owner: repo.owner, repo: repo.repo, base: 'main', title: 't' };
     const body = `text\n<!-- oidc-account-onboarding:v1 account=200000000005 hash=${hash} -->`;
-    await octokit.rest.pulls.create({
-      owner: 'acme',
-      repo: 'terraform-aws',
-      head: 'onboarding/200000000005',
-      base: 'main',
-      title: 't',
-      body,
-    });
-    await octokit.rest.pulls.create({
-      owner: 'acme',
-      repo: 'terraform-aws',
-      head: 'onboarding/200000000006',
-      base: 'main',
-      title: 't',
-    });
-    await octokit.rest.pulls.create({
-      owner: 'acme',
-      repo: 'terraform-aws',
-      head: 'feature/x',
-      base: 'main',
-      title: 't',
-    });
-    fake.closePull(2);
+    await repo.octokit.rest.pulls.create({ ...ref, head: 'onboarding/200000000005', body });
+    await repo.octokit.rest.pulls.create({ ...ref, head: 'onboarding/200000000006' });
+    await repo.octokit.rest.pulls.create({ ...ref, head: 'feature/x' });
+    await repo.octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: 2, state: 'closed' });
     // Act
-    const snapshot = await readRepoSnapshot(octokit, config);
-    // Assess
+    const snapshot = await observeRepo(repo.octokit, config);
+    // Assess: the open one carries a marker, but its head is a person's commit
+    const url = (n: number) => `${repo.standIn.url}/${repo.owner}/${repo.repo}/pull/${n}`;
     expect(snapshot.pulls).toEqual([
       {
         number: 2,
         accountId: '200000000006',
         state: 'closed',
         merged: false,
-        url: 'https://github.com/acme/terraform-aws/pull/2',
+        url: url(2),
+        headSha: heads['onboarding/200000000006'],
       },
       {
         number: 1,
         accountId: '200000000005',
         state: 'open',
         merged: false,
-        url: 'https://github.com/acme/terraform-aws/pull/1',
-        hash,
+        url: url(1),
+        headSha: heads['onboarding/200000000005'],
+        marker: { accountId: '200000000005', hash },
+        headIsOurs: false,
       },
     ]);
   });

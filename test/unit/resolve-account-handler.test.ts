@@ -71,15 +71,13 @@ const expectedProdAccount = {
     { id: 'ou-ab12-prodprod1', name: 'Prod' },
   ],
   tags: { env: 'prod' },
-  folder: 'aws-accounts/workload-prod-02',
-  slug: 'workload-prod-02',
 };
 
 beforeAll(() => logger.setLogLevel('SILENT'));
 beforeEach(() => mockOrganizations(organization));
 
 describe('resolve-account handler', () => {
-  it('resolves a CreateAccountResult into the account context and its repo folder', async () => {
+  it('resolves a CreateAccountResult into the account context (the repository plan picks the folder)', async () => {
     // Act
     const result = await resolve({ input: createAccountResultEvent({ accountId: '012345678901' }) });
 
@@ -139,7 +137,7 @@ describe('resolve-account handler', () => {
     await expect(resolve({ input: controlTowerCreateManagedAccountEvent('012345678901') })).resolves.toMatchObject({
       decision: 'onboard',
       trigger: 'event',
-      account: { folder: 'aws-accounts/workload-prod-02' },
+      account: { accountId: '012345678901', name: 'Workload Prod 02' },
     });
     await expect(
       resolve({ input: controlTowerUpdateManagedAccountEvent('012345678901', { state: 'FAILED' }) }),
@@ -153,7 +151,7 @@ describe('resolve-account handler', () => {
       decision: 'onboard',
       trigger: 'manual',
       force: true,
-      account: { accountId: '000000000042', slug: 'account-000000000042', folder: 'aws-accounts/account-000000000042' },
+      account: { accountId: '000000000042' },
     });
   });
 

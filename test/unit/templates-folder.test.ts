@@ -6,7 +6,7 @@ import { build, transformSync } from 'esbuild';
 import { parseConfig } from '../../functions/lib/config';
 import { TEMPLATE_FILES } from '../../functions/lib/templates.generated';
 import { templateVariables } from '../../functions/lib/terraform';
-import type { AccountContext } from '../../functions/lib/types';
+import type { AccountContext, PlacedAccount } from '../../functions/lib/types';
 import {
   DEFAULT_TEMPLATES_DIR,
   readTemplatesDir,
@@ -15,7 +15,7 @@ import {
   templatesPlugin,
 } from '../../local/templates-module.mjs';
 
-const account: AccountContext = {
+const account: AccountContext & PlacedAccount = {
   accountId: '012345678901',
   name: 'Workload Prod 02',
   email: 'aws+workload-prod-02@example.com',

@@ -5,7 +5,7 @@ import { InvalidInput, TemplateError } from '../../functions/lib/errors';
 import { accountFolder, accountSlug } from '../../functions/lib/slug';
 import { DEFAULT_TEMPLATES, escapeHclString, renderTemplate } from '../../functions/lib/templates';
 import { renderAccountFolder, templateVariables } from '../../functions/lib/terraform';
-import type { AccountContext } from '../../functions/lib/types';
+import type { AccountContext, PlacedAccount } from '../../functions/lib/types';
 import { checkTerraformFmt, findTerraform } from '../support/terraform-check';
 
 // biome-ignore lint/suspicious/noExplicitAny: hcl2json returns untyped JSON
@@ -24,7 +24,7 @@ function config(overrides: Partial<OnboardingConfigInput> = {}, terraform: Onboa
   });
 }
 
-function account(name = 'Workload Prod 02', accountId = '012345678901'): AccountContext {
+function account(name = 'Workload Prod 02', accountId = '012345678901'): AccountContext & PlacedAccount {
   const slug = accountSlug(name, accountId);
   return {
     accountId,

@@ -1,7 +1,6 @@
 import { parseConfig } from '../../functions/lib/config';
-import { AccountNotReady } from '../../functions/lib/errors';
 import type { OrganizationAccount } from '../../functions/lib/organization';
-import { skipReason } from '../../functions/lib/skip-rules';
+import { planSelection, type SelectionOptions } from '../../functions/lib/selection';
 
 const config = parseConfig({
   toolingAccountId: '111111111111',
@@ -35,7 +34,13 @@ const account = (overrides: Partial<OrganizationAccount> = {}): OrganizationAcco
   ...overrides,
 });
 
-describe('skipReason', () => {
+/** The reason a skipped account is skipped; undefined when it is onboarded. */
+const skipReason = (a: OrganizationAccount, c: typeof config, options?: SelectionOptions): string | undefined => {
+  const selection = planSelection(a, c, options);
+  return selection.decision === 'onboard' ? undefined : selection.reason;
+};
+
+describe('planSelection', () => {
   it('onboards an active account that no filter matches', () => {
     expect(skipReason(account(), config)).toBeUndefined();
   });
@@ -50,7 +55,10 @@ describe('skipReason', () => {
   });
 
   it('waits for a PENDING_ACTIVATION account instead of skipping it', () => {
-    expect(() => skipReason(account({ status: 'PENDING_ACTIVATION' }), config)).toThrow(AccountNotReady);
+    expect(planSelection(account({ status: 'PENDING_ACTIVATION' }), config)).toEqual({
+      decision: 'wait',
+      reason: 'Account 012345678901 is PENDING_ACTIVATION; onboarding continues once it is ACTIVE.',
+    });
   });
 
   it.each(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'])('skips a %s account, even when forced', (status) => {

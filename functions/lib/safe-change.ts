@@ -1,0 +1,82 @@
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
+import type { OnboardingConfig } from './config';
+import { UnsafeChange } from './errors';
+import type { ChangeFile } from './onboarding-change';
+import type { RepoObservation } from './repo-plan';
+import { accountFolder } from './slug';
+
+/**
+ * The last guard before any push, independent of how the change was planned: the change-set may only add files
+ * inside the account's own folder (never overwrite one) and change only the matrix entry of the workflow. Anything
+ * else throws UnsafeChange, before a tree, commit or ref is written.
+ */
+export function assertSafeChange(
+  change: { folder: string; files: ChangeFile[]; workflowText: string; workflowChanged: boolean },
+  base: Pick<RepoObservation, 'folders' | 'workflowText' | 'workflowPath'>,
+  config: OnboardingConfig,
+): void {
+  const { accountsDir, matrixKey, workflowPath } = config.github;
+  const { folder } = change;
+  const slug = folder.slice(folder.lastIndexOf('/') + 1);
+  let expected: string | undefined;
+  try {
+    expected = accountFolder(accountsDir, slug);
+  } catch {
+    expected = undefined;
+  }
+  if (expected !== folder) {
+    throw new UnsafeChange(`Refusing to push: ${folder} is not a folder directly inside ${accountsDir}`);
+  }
+  const existing = new Set(base.folders[folder]?.files ?? []);
+  for (const file of change.files) {
+    const name = file.path.slice(folder.length + 1);
+    if (!file.path.startsWith(`${folder}/`) || name.includes('/') || name === '' || name === '.' || name === '..') {
+      throw new UnsafeChange(`Refusing to push: ${file.path} is outside the account's folder ${folder}`);
+    }
+    if (existing.has(name)) {
+      throw new UnsafeChange(`Refusing to push: ${file.path} exists on the base branch and would be overwritten`);
+    }
+  }
+  if (!change.workflowChanged) return;
+  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
+    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
+  }
+  let before: unknown;
+  let after: unknown;
+  try {
+    before = parse(base.workflowText);
+    after = parse(change.workflowText);
+  } catch (err) {
+    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
+  }
+  if (!isDeepStrictEqual(withoutAddedEntry(after, before, matrixKey, folder), before)) {
+    throw new UnsafeChange(
+      `Refusing to push: the edit of ${workflowPath} changes more than adding ${folder} to the ${matrixKey} matrix`,
+    );
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `after` with `folder` taken out of each `jobs.*.strategy.matrix.<key>` list that did not hold it `before`. */
+function withoutAddedEntry(after: unknown, before: unknown, matrixKey: string, folder: string): unknown {
+  if (!isObject(after) || !isObject(after.jobs)) return after;
+  const beforeJobs = isObject(before) && isObject(before.jobs) ? before.jobs : {};
+  const jobs: Json = {};
+  for (const [name, job] of Object.entries(after.jobs)) {
+    const list =
+      isObject(job) && isObject(job.strategy) && isObject(job.strategy.matrix) && job.strategy.matrix[matrixKey];
+    const old = beforeJobs[name];
+    const oldList =
+      isObject(old) && isObject(old.strategy) && isObject(old.strategy.matrix) ? old.strategy.matrix[matrixKey] : [];
+    if (!Array.isArray(list) || !isObject(job) || !isObject(job.strategy) || !isObject(job.strategy.matrix)) {
+      jobs[name] = job;
+      continue;
+    }
+    const kept = Array.isArray(oldList) && oldList.includes(folder) ? list : list.filter((e) => e !== folder);
+    jobs[name] = { ...job, strategy: { ...job.strategy, matrix: { ...job.strategy.matrix, [matrixKey]: kept } } };
+  }
+  return { ...after, jobs };
+}
