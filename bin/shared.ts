@@ -155,6 +155,8 @@ export const TROUBLESHOOTING: Record<string, string> = {
   TemplateError: 'the message names the template file and the unknown variable',
   GitHubAuthFailed:
     "check the GitHub secret and the app's Contents, Pull requests and Workflows permissions (or the token's)",
+  GitHubRequestRejected:
+    'GitHub refused the request itself (the message gives its status and reason, e.g. a repository rule or a blocked repository): fix that, then run again',
   GitHubRateLimited: 'transient: it was retried with backoff; run again (or redrive) later',
   GitHubUnavailable: 'transient: it was retried with backoff; run again (or redrive) later',
   GitHubConflict: 'transient: it was retried with backoff; run again (or redrive) later',

@@ -67,6 +67,14 @@ export class GitHubUnavailable extends OnboardingError {
   override readonly name = 'GitHubUnavailable' as const;
 }
 
+/**
+ * GitHub refused the request itself (HTTP 400, 410, 451, a 422 that is not a conflict, or another permanent 4xx):
+ * sending it again gets the same answer, so the state machine does not retry it.
+ */
+export class GitHubRequestRejected extends OnboardingError {
+  override readonly name = 'GitHubRequestRejected' as const;
+}
+
 /** GitHub refused the credentials or the app lacks a permission (Contents, Pull requests, Workflows write). */
 export class GitHubAuthFailed extends OnboardingError {
   override readonly name = 'GitHubAuthFailed' as const;
