@@ -32,7 +32,10 @@ export class AccountNotFound extends OnboardingError {
   override readonly name = 'AccountNotFound' as const;
 }
 
-/** None of the member access roles could be assumed yet: retried by the state machine with backoff. */
+/**
+ * The account cannot be worked on yet: it is PENDING_ACTIVATION, or none of the member access roles could be assumed.
+ * Retried by the state machine (functions/lib/retry-contract.ts says how long).
+ */
 export class AccountNotReady extends OnboardingError {
   override readonly name = 'AccountNotReady' as const;
 }
@@ -94,13 +97,3 @@ export class AwsThrottled extends OnboardingError {
 export class AwsUnavailable extends OnboardingError {
   override readonly name = 'AwsUnavailable' as const;
 }
-
-/** Error names the state machine retries. */
-export const RETRYABLE_ERRORS = [
-  'AccountNotReady',
-  'GitHubRateLimited',
-  'GitHubUnavailable',
-  'GitHubConflict',
-  'AwsThrottled',
-  'AwsUnavailable',
-] as const;

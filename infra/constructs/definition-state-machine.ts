@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  type Duration,
+  Aws,
   aws_iam as iam,
   type aws_lambda as lambda,
   aws_logs as logs,
@@ -10,6 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
+import { buildDefinition } from '../state-machine-definition';
 
 /**
  * Publishing to the failure topic needs its key: `grantPublish` adds `kms:Decrypt` and `kms:GenerateDataKey*` on
@@ -25,7 +26,11 @@ export function acknowledgeFailureTopicKeyGrant(scope: IConstruct): void {
 
 export interface DefinitionStateMachineProps {
   readonly comment: string;
-  /** The ASL file, deployed as is with `substitutions` (the same file the tests execute). */
+  /**
+   * The ASL file. Deployed as the definition builder makes it (the file plus its integrations' retriers, see
+   * infra/state-machine-definition.ts), the same definition the tests execute, with `substitutions` and `Partition`.
+   * Its execution timeout is the file's top-level `TimeoutSeconds`.
+   */
   readonly definitionFile: string;
   readonly substitutions: Record<string, string>;
   /** The functions the definition invokes, by unqualified ARN. */
@@ -36,7 +41,6 @@ export interface DefinitionStateMachineProps {
   readonly topic: sns.ITopic;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
-  readonly timeout?: Duration;
 }
 
 /**
@@ -52,11 +56,11 @@ export function definitionStateMachine(scope: Construct, props: DefinitionStateM
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     comment: props.comment,
     stateMachineType: sfn.StateMachineType.STANDARD,
-    definitionBody: sfn.DefinitionBody.fromFile(resolve(props.definitionFile)),
-    definitionSubstitutions: props.substitutions,
+    definitionBody: sfn.DefinitionBody.fromString(buildDefinition(resolve(props.definitionFile))),
+    // ARNs in the files name the partition as ${Partition}: aws, aws-cn or aws-us-gov, wherever the stack deploys.
+    definitionSubstitutions: { Partition: Aws.PARTITION, ...props.substitutions },
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     tracingEnabled: true,
-    ...(props.timeout ? { timeout: props.timeout } : {}),
   });
   stateMachine.addToRolePolicy(
     new iam.PolicyStatement({

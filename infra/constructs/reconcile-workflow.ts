@@ -261,7 +261,6 @@ export class ReconcileWorkflow extends Construct {
       topic: this.props.topic,
       logRetention: retention,
       logRemovalPolicy: removalPolicy,
-      timeout: Duration.hours(6),
     });
   }
 }
