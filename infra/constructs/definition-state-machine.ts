@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import {
   Aws,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cloudwatchActions,
+  Duration,
   aws_iam as iam,
   type aws_lambda as lambda,
   aws_logs as logs,
@@ -77,4 +80,83 @@ export function definitionStateMachine(scope: Construct, props: DefinitionStateM
       'CloudWatch Logs delivery actions (CreateLogDelivery, ...) and X-Ray actions have no resource-level permissions.',
   });
   return stateMachine;
+}
+
+type AlarmCondition = Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator'>;
+
+/** An alarm that notifies the topic as soon as one period breaches; no data is no alarm. Created as `id` in `scope`. */
+export function topicAlarm(
+  scope: Construct,
+  id: string,
+  topic: sns.ITopic,
+  description: string,
+  condition: AlarmCondition,
+): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    ...condition,
+    alarmDescription: description,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+  return alarm;
+}
+
+/** The alarms every state machine has, on its AWS/States execution metrics. */
+export interface ExecutionAlarms {
+  /** An execution failed (its own notification may have failed too). */
+  readonly executionsFailed: cloudwatch.Alarm;
+  /** An execution ran past the definition's TimeoutSeconds: no notification of its own is sent then. */
+  readonly executionsTimedOut: cloudwatch.Alarm;
+  /** Step Functions throttled the state machine's transitions (ExecutionThrottled). */
+  readonly executionsThrottled: cloudwatch.Alarm;
+}
+
+/** What each execution alarm tells the reader: what happened and what to do. */
+export interface ExecutionAlarmDescriptions {
+  readonly failed: string;
+  readonly timedOut: string;
+  readonly throttled: string;
+}
+
+/**
+ * The execution alarms of a state machine, to the topic, on any failed, timed-out or throttled execution in five
+ * minutes: `ExecutionsFailedAlarm`, `ExecutionsTimedOutAlarm` and `ExecutionThrottledAlarm` in `scope`.
+ */
+export function executionAlarms(
+  scope: Construct,
+  stateMachine: sfn.IStateMachine,
+  topic: sns.ITopic,
+  descriptions: ExecutionAlarmDescriptions,
+): ExecutionAlarms {
+  const sum = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+  const atLeastOne = (metric: cloudwatch.IMetric): AlarmCondition => ({
+    metric,
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  });
+  return {
+    executionsFailed: topicAlarm(
+      scope,
+      'ExecutionsFailedAlarm',
+      topic,
+      descriptions.failed,
+      atLeastOne(stateMachine.metricFailed(sum)),
+    ),
+    executionsTimedOut: topicAlarm(
+      scope,
+      'ExecutionsTimedOutAlarm',
+      topic,
+      descriptions.timedOut,
+      atLeastOne(stateMachine.metricTimedOut(sum)),
+    ),
+    executionsThrottled: topicAlarm(
+      scope,
+      'ExecutionThrottledAlarm',
+      topic,
+      descriptions.throttled,
+      atLeastOne(stateMachine.metricThrottled(sum)),
+    ),
+  };
 }
