@@ -1,5 +1,6 @@
 import * as errors from '../../functions/lib/errors';
 import { parseExecutionInput } from '../../functions/lib/execution-input';
+import { RETRY_CONTRACT } from '../../functions/lib/retry-contract';
 import type { AccountContext, PullRequestResult, ResolveResult, RoleResult } from '../../functions/lib/types';
 import {
   definitionPlaceholders,
@@ -425,6 +426,20 @@ describe('onboard-account definition', () => {
     for (const [, notify] of notifies) {
       expect('Catch' in notify && notify.Catch?.map((c) => c.Next)).toEqual(['Failed']);
     }
+  });
+
+  it('shows the input in a notification only after errors resolve-account raises once it accepted the input', () => {
+    // Prepare
+    const resolve = definition.States.ResolveAccount as { Catch: Array<{ ErrorEquals: string[]; Next: string }> };
+    const declared = Object.keys(RETRY_CONTRACT['resolve-account'].throws);
+
+    // Act
+    const shown = resolve.Catch.filter((c) => c.Next === 'ShowInput').flatMap((c) => c.ErrorEquals);
+
+    // Assess: input checks (InvalidInput) and configuration (ConfigError, before the input is read) never show it
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.filter((e) => !declared.includes(e) || e === 'InvalidInput' || e === 'ConfigError')).toEqual([]);
+    expect(resolve.Catch.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'OmitInput' });
   });
 
   it('uses exactly the substitutions the CDK stack provides', () => {
