@@ -146,7 +146,7 @@ export const TROUBLESHOOTING: Record<string, string> = {
   AccountCreationTimedOut: 'check the request in Organizations, then re-run by account id',
   AccountNotFound: 'check the id, and that the stack runs in the management account of the organization',
   AccountNotReady:
-    'a new account needs a few minutes before its access role can be assumed: run again later; an invited account needs OrganizationAccountAccessRole created by its administrator',
+    'a new account needs a few minutes before its access role can be assumed, and a PENDING_ACTIVATION one may need its sign-up completed: run again later; an invited account needs OrganizationAccountAccessRole created by its administrator',
   RoleNotManaged:
     'tag the role managed-by=oidc-account-onboarding, or set adoptExistingRole: true in the configuration',
   WorkflowMatrixNotFound: 'the message says what was found; keep the account folders in a literal matrix list',
@@ -155,6 +155,8 @@ export const TROUBLESHOOTING: Record<string, string> = {
   TemplateError: 'the message names the template file and the unknown variable',
   GitHubAuthFailed:
     "check the GitHub secret and the app's Contents, Pull requests and Workflows permissions (or the token's)",
+  GitHubRequestRejected:
+    'GitHub refused the request itself (the message gives its status and reason, e.g. a repository rule or a blocked repository): fix that, then run again',
   GitHubRateLimited: 'transient: it was retried with backoff; run again (or redrive) later',
   GitHubUnavailable: 'transient: it was retried with backoff; run again (or redrive) later',
   GitHubConflict: 'transient: it was retried with backoff; run again (or redrive) later',

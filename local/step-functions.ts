@@ -2,7 +2,9 @@
  * Runs a state machine file with aws-local-stepfunctions, the way Step Functions runs it once deployed.
  *
  * How the pieces map onto the deployed service:
- * - `${Name}` definition substitutions are replaced first (CDK passes the same map as `definitionSubstitutions`).
+ * - The definition is built as CDK builds it (infra/state-machine-definition.ts: the file plus the retriers of its
+ *   service integrations), then `${Name}` definition substitutions are replaced (CDK passes the same map as
+ *   `definitionSubstitutions`, plus `Partition`).
  * - A `taskResourceLocalHandlers` entry replaces a whole Task: it receives the state's effective input (after
  *   `Parameters`) and its return value goes through `ResultSelector`/`ResultPath`. So `lambdaInvoke()` below
  *   emulates the `arn:aws:states:::lambda:invoke` integration: the handler gets `Parameters.Payload` and the task
@@ -16,6 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { buildDefinition } from '../infra/state-machine-definition';
 
 export const ONBOARD_ACCOUNT_ASL = 'state-machines/onboard-account.asl.json';
 
@@ -24,6 +27,7 @@ export const TEST_ACCOUNT = '000000000000';
 
 /** The ARNs the test run substitutes; the CDK stack passes its real ones under the same names. */
 export const ONBOARD_ACCOUNT_SUBSTITUTIONS = {
+  Partition: 'aws',
   ResolveAccountFunctionArn: `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:resolve-account`,
   EnsureCicdRoleFunctionArn: `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:ensure-cicd-role`,
   OpenPullRequestFunctionArn: `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:open-pull-request`,
@@ -40,10 +44,15 @@ export function definitionPlaceholders(path: string): string[] {
   return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string))].sort();
 }
 
-/** Reads a definition and replaces every `${Name}`; a placeholder without a value is an error, as it is in CloudFormation. */
+/**
+ * Builds a definition as CDK deploys it (the file plus its integrations' retriers: infra/state-machine-definition.ts)
+ * and replaces every `${Name}`; a placeholder without a value is an error, as it is in CloudFormation. `Partition`
+ * is `aws` unless given, as the stack substitutes it for every definition.
+ */
 export function loadDefinition(path: string, substitutions: Record<string, string>): StateMachineDefinition {
-  const text = readFileSync(path, 'utf8').replace(PLACEHOLDER, (_, name: string) => {
-    const value = substitutions[name];
+  const values: Record<string, string> = { Partition: 'aws', ...substitutions };
+  const text = buildDefinition(path).replace(PLACEHOLDER, (_, name: string) => {
+    const value = values[name];
     if (value === undefined) throw new Error(`${path}: no substitution for \${${name}}`);
     return value;
   });
@@ -68,7 +77,7 @@ function stateMachineFor(definition: StateMachineDefinition): StateMachine {
   return machine;
 }
 
-/** Reads a definition without substituting anything (for structural checks). */
+/** Reads a definition file as it is, without the builder's retriers or substitutions (for structural checks). */
 export function readDefinition(path: string): StateMachineDefinition {
   return JSON.parse(readFileSync(path, 'utf8')) as StateMachineDefinition;
 }

@@ -32,7 +32,10 @@ export class AccountNotFound extends OnboardingError {
   override readonly name = 'AccountNotFound' as const;
 }
 
-/** None of the member access roles could be assumed yet: retried by the state machine with backoff. */
+/**
+ * The account cannot be worked on yet: it is PENDING_ACTIVATION, or none of the member access roles could be assumed.
+ * Retried by the state machine (functions/lib/retry-contract.ts says how long).
+ */
 export class AccountNotReady extends OnboardingError {
   override readonly name = 'AccountNotReady' as const;
 }
@@ -83,6 +86,14 @@ export class GitHubUnavailable extends OnboardingError {
   override readonly name = 'GitHubUnavailable' as const;
 }
 
+/**
+ * GitHub refused the request itself (HTTP 400, 410, 451, a 422 that is not a conflict, or another permanent 4xx):
+ * sending it again gets the same answer, so the state machine does not retry it.
+ */
+export class GitHubRequestRejected extends OnboardingError {
+  override readonly name = 'GitHubRequestRejected' as const;
+}
+
 /** GitHub refused the credentials or the app lacks a permission (Contents, Pull requests, Workflows write). */
 export class GitHubAuthFailed extends OnboardingError {
   override readonly name = 'GitHubAuthFailed' as const;
@@ -102,13 +113,3 @@ export class AwsThrottled extends OnboardingError {
 export class AwsUnavailable extends OnboardingError {
   override readonly name = 'AwsUnavailable' as const;
 }
-
-/** Error names the state machine retries. */
-export const RETRYABLE_ERRORS = [
-  'AccountNotReady',
-  'GitHubRateLimited',
-  'GitHubUnavailable',
-  'GitHubConflict',
-  'AwsThrottled',
-  'AwsUnavailable',
-] as const;

@@ -38,6 +38,13 @@ const ACCEPTED_SHAPES =
 /** How much text derived from the input an error message may carry. */
 const ECHO_LIMIT = 200;
 
+/**
+ * The largest input accepted, in UTF-8 bytes of its JSON. Organizations and Control Tower events are a few KiB; the
+ * bound keeps a failure notification that quotes the input under SNS's 256 KiB (input + a cause of at most 32,768
+ * characters + the text around them).
+ */
+export const MAX_INPUT_BYTES = 64 * 1024;
+
 const ACCOUNT_ID_HINT = 'a 12-digit account id as a JSON string, e.g. "012345678901"';
 
 const accountId = z
@@ -226,9 +233,25 @@ function parseEvent(raw: Record<string, unknown>): ExecutionInput {
 
 /**
  * Turns the raw execution input into an {@link ExecutionInput}.
- * @throws InvalidInput naming what was expected and what was wrong, echoing at most ~200 characters of the input.
+ * @throws InvalidInput naming what was expected and what was wrong, and quoting the start of the input (the failure
+ *   notification does not carry an input that was not accepted): at most ~400 characters of it in all. Also for an
+ *   input over MAX_INPUT_BYTES.
  */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
+  const json = JSON.stringify(raw) ?? String(raw);
+  try {
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > MAX_INPUT_BYTES) {
+      throw invalid('too large', `${bytes} bytes of JSON, over the ${MAX_INPUT_BYTES} accepted`);
+    }
+    return parseInput(raw);
+  } catch (error) {
+    if (!(error instanceof InvalidInput)) throw error;
+    throw new InvalidInput(`${error.message} The input starts: ${bounded(json)}`);
+  }
+}
+
+function parseInput(raw: unknown): ExecutionInput {
   if (!isRecord(raw)) {
     const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
     throw invalid('not an object', `got ${got}`);

@@ -3,12 +3,14 @@ import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { isServerError, isThrottling, rethrowAws } from './aws-errors';
 import type { OnboardingConfig } from './config';
 import {
   ConfigError,
   GitHubAuthFailed,
   GitHubConflict,
   GitHubRateLimited,
+  GitHubRequestRejected,
   GitHubUnavailable,
   OnboardingError,
 } from './errors';
@@ -110,6 +112,8 @@ async function readCredentials(config: OnboardingConfig, secrets: SecretsManager
   try {
     secretString = (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
   } catch (err) {
+    // Throttling and 5xx pass, so the state machine retries them as AwsThrottled / AwsUnavailable.
+    if (isThrottling(err) || isServerError(err)) rethrowAws(err, `secretsmanager:GetSecretValue of ${secretArn}`);
     const name = (err as { name?: string }).name ?? 'Error';
     throw new GitHubAuthFailed(
       `Could not read the GitHub credentials secret ${secretArn} (${name}): check that it exists and that the function may call secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`,
@@ -240,12 +244,20 @@ export function toNamedGitHubError(err: unknown, action = 'GitHub request'): Onb
         `${action}: GitHub denied access (HTTP ${status}: ${message}). The token or GitHub App installation needs access to the repository with ${REQUIRED_APP_PERMISSIONS}`,
       );
     }
-    if (status === 409 || (status === 422 && /fast.forward|does not exist|conflict/i.test(message))) {
+    if (status === 409 || (status === 422 && /fast.forward|does not exist|already exists|conflict/i.test(message))) {
       return new GitHubConflict(
         `${action}: a concurrent change moved the branch (HTTP ${status}: ${message}); retried by the state machine`,
       );
     }
-    return new GitHubUnavailable(`${action}: GitHub rejected the request (HTTP ${status}: ${message})`);
+    // Any other 4xx (400, 410, 451, a validation 422, …) gets the same answer again; 408 is GitHub timing out.
+    if (status >= 400 && status < 500 && status !== 408) {
+      return new GitHubRequestRejected(
+        `${action}: GitHub rejected the request (HTTP ${status}: ${message}); not retried, sending it again gets the same answer`,
+      );
+    }
+    return new GitHubUnavailable(
+      `${action}: GitHub answered HTTP ${status} (${message}); retried by the state machine`,
+    );
   })();
   if (status !== undefined) Object.defineProperty(named, 'status', { value: status, enumerable: true });
   return named;

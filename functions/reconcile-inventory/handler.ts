@@ -43,7 +43,8 @@ const inputSchema = z.strictObject({ mode: z.enum(['report', 'remediate']).optio
 
 export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Promise<InventoryResult> {
   return async (event) => {
-    const parsed = inputSchema.safeParse(event?.input ?? {});
+    // No input at all is `{}`; an explicit null is refused like any other input that is not an object.
+    const parsed = inputSchema.safeParse(event?.input === undefined ? {} : event.input);
     if (!parsed.success) {
       throw new InvalidInput(
         'The reconcile workflow accepts {} or {"mode": "report" | "remediate"}; nothing was read or changed',

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { rethrowAws } from '../lib/aws-errors';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import {
   type AccountResult,
@@ -25,6 +26,7 @@ import {
   startRemediations,
 } from '../lib/reconcile';
 import type { RepoObservation } from '../lib/repo-plan';
+import { fitSnsMessage, SNS_MAX_MESSAGE_BYTES } from '../lib/sns-message';
 import type { BatchResults } from '../reconcile-check/handler';
 
 export interface ReportEvent {
@@ -107,17 +109,25 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
     deps.metrics.publishStoredMetrics();
 
     if (summary.driftedAccounts > 0 || orphans.length > 0) {
-      await deps.sns.send(
-        new PublishCommand({
-          TopicArn: deps.topicArn,
-          Subject:
-            `AWS account onboarding drift: ${summary.driftedAccounts} account(s), ${orphans.length} orphan folder(s)`.slice(
-              0,
-              100,
+      try {
+        await deps.sns.send(
+          new PublishCommand({
+            TopicArn: deps.topicArn,
+            Subject:
+              `AWS account onboarding drift: ${summary.driftedAccounts} account(s), ${orphans.length} orphan folder(s)`.slice(
+                0,
+                100,
+              ),
+            Message: fitSnsMessage(
+              notification(summary, mode, remediation, key),
+              SNS_MAX_MESSAGE_BYTES,
+              `\n… (cut to fit SNS; the full report is ${key} in the reconcile bucket)`,
             ),
-          Message: notification(summary, mode, remediation, key),
-        }),
-      );
+          }),
+        );
+      } catch (err) {
+        rethrowAws(err, `sns:Publish of the drift report to ${deps.topicArn}`);
+      }
     }
     return {
       mode,
@@ -196,8 +206,7 @@ function notification(summary: DriftSummary, mode: ReconcileMode, r: Remediation
     );
   }
   lines.push('', `Full report: ${key} in the reconcile bucket.`);
-  // SNS messages are at most 256 KB.
-  return lines.join('\n').slice(0, 200_000);
+  return lines.join('\n');
 }
 
 export const defaultDeps = (): ReportDeps => {

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import {
   Aws,
   aws_cloudwatch as cloudwatch,
-  aws_cloudwatch_actions as cloudwatchActions,
   Duration,
   aws_events as events,
   aws_iam as iam,
@@ -22,7 +21,7 @@ import {
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
-import { definitionStateMachine } from './definition-state-machine';
+import { definitionStateMachine, type ExecutionAlarms, executionAlarms, topicAlarm } from './definition-state-machine';
 
 export interface OnboardingWorkflowProps {
   /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
@@ -44,11 +43,7 @@ interface StepFunctionOptions {
 }
 
 /** The alarms that notify the failure topic. */
-export interface OnboardingAlarms {
-  /** An onboarding execution failed (its own notification may have failed too). */
-  readonly executionsFailed: cloudwatch.Alarm;
-  /** An onboarding execution timed out. */
-  readonly executionsTimedOut: cloudwatch.Alarm;
+export interface OnboardingAlarms extends ExecutionAlarms {
   /** A reconcile sweep found drifted accounts (metric DriftedAccounts of reconcile-report). */
   readonly drift: cloudwatch.Alarm;
 }
@@ -281,41 +276,19 @@ export class OnboardingWorkflow extends Construct {
    * are the backstop (a notification that could not be sent, a timeout) and the drift signal of the sweep.
    */
   private failureAlarms(): OnboardingAlarms {
-    const action = new cloudwatchActions.SnsAction(this.failureTopic);
-    type Condition = Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator'>;
-    const alarm = (id: string, description: string, condition: Condition) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        ...condition,
-        alarmDescription: description,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(action);
-      return created;
-    };
-    const executions = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
     return {
-      executionsFailed: alarm(
-        'ExecutionsFailedAlarm',
-        'An AWS account onboarding execution failed. The failure notification names the account and the cause; re-run with StartExecution {"accountId": "..."} or redrive it.',
-        {
-          metric: this.stateMachine.metricFailed(executions),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        },
-      ),
-      executionsTimedOut: alarm(
-        'ExecutionsTimedOutAlarm',
-        'An AWS account onboarding execution timed out. Open the state machine executions, find the timed-out one and redrive it or start a new one with its accountId.',
-        {
-          metric: this.stateMachine.metricTimedOut(executions),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        },
-      ),
-      drift: alarm(
+      ...executionAlarms(this, this.stateMachine, this.failureTopic, {
+        failed:
+          'An AWS account onboarding execution failed. The failure notification names the account and the cause; re-run with StartExecution {"accountId": "..."} or redrive it.',
+        timedOut:
+          'An AWS account onboarding execution timed out (7 h, longer than every wait and retry on its way). Open the state machine executions, find the timed-out one and redrive it or start a new one with its accountId.',
+        throttled:
+          'Step Functions throttled AWS account onboarding executions: they go on later by themselves. If one then fails or times out, redrive it; if throttling persists, check the Step Functions state-transition quotas of the account.',
+      }),
+      drift: topicAlarm(
+        this,
         'DriftAlarm',
+        this.failureTopic,
         'The reconcile sweep found onboarded accounts that drifted (role, trust policy, folder or matrix entry). Read the drift report sent to this topic or the report in the run bucket.',
         {
           // Published by reconcile-report (Powertools Metrics, service "reconcile") once per sweep.

@@ -17,7 +17,12 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
-import { acknowledgeFailureTopicKeyGrant, definitionStateMachine } from './definition-state-machine';
+import {
+  acknowledgeFailureTopicKeyGrant,
+  definitionStateMachine,
+  type ExecutionAlarms,
+  executionAlarms,
+} from './definition-state-machine';
 
 export interface ReconcileWorkflowProps {
   /** The validated configuration; `reconcile.schedule` and `reconcile.mode` drive the schedule. */
@@ -43,6 +48,8 @@ export interface ReconcileWorkflowProps {
  */
 export class ReconcileWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** Failed, timed-out and throttled sweeps, to the topic. */
+  readonly alarms: ExecutionAlarms;
   readonly bucket: s3.Bucket;
   readonly schedule: scheduler.Schedule;
   readonly inventory: lambda.Function;
@@ -167,6 +174,14 @@ export class ReconcileWorkflow extends Construct {
     );
 
     this.stateMachine = this.reconcileStateMachine(logRetention, logRemovalPolicy);
+    this.alarms = executionAlarms(this, this.stateMachine, props.topic, {
+      failed:
+        'A reconcile sweep failed, so drift was neither reported nor remediated in that run. The failure notification names the error; fix it, then redrive the execution or start one with {"mode": "report"}.',
+      timedOut:
+        'A reconcile sweep timed out (12 h, longer than every retry on its way at 10,000 accounts). Open the reconcile executions, find where it hung, then redrive it or start a new one with {"mode": "report"}.',
+      throttled:
+        'Step Functions throttled reconcile sweeps: they go on later by themselves. If one then fails or times out, redrive it; if throttling persists, check the Step Functions state-transition quotas of the account.',
+    });
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Reconciles account onboarding (${config.reconcile.mode} mode)`,
@@ -261,7 +276,6 @@ export class ReconcileWorkflow extends Construct {
       topic: this.props.topic,
       logRetention: retention,
       logRemovalPolicy: removalPolicy,
-      timeout: Duration.hours(6),
     });
   }
 }

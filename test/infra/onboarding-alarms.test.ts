@@ -8,7 +8,6 @@ describe('onboarding alarms and failure topic key', () => {
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const topicRef = { Ref: logicalId(onboarding.failureTopic) };
-  const machineRef = { Ref: logicalId(onboarding.stateMachine) };
 
   it('encrypts the failure topic with its own rotated key, which CloudWatch alarms may use', () => {
     // Assess
@@ -51,17 +50,24 @@ describe('onboarding alarms and failure topic key', () => {
   });
 
   it.each([
-    ['ExecutionsFailed', 1],
-    ['ExecutionsTimedOut', 1],
-  ])('alarms on %s >= %d of the onboarding state machine, to the failure topic', (metric, threshold) => {
+    ['onboarding', 'ExecutionsFailed'],
+    ['onboarding', 'ExecutionsTimedOut'],
+    ['onboarding', 'ExecutionThrottled'],
+    ['reconcile', 'ExecutionsFailed'],
+    ['reconcile', 'ExecutionsTimedOut'],
+    ['reconcile', 'ExecutionThrottled'],
+  ])('alarms on %s %s >= 1 in five minutes, to the failure topic', (machine, metric) => {
+    // Prepare
+    const stateMachine = machine === 'onboarding' ? onboarding.stateMachine : stack.reconcile.stateMachine;
+
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: metric,
-      Dimensions: [{ Name: 'StateMachineArn', Value: machineRef }],
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stateMachine) } }],
       Statistic: 'Sum',
       Period: 300,
-      Threshold: threshold,
+      Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
@@ -80,7 +86,7 @@ describe('onboarding alarms and failure topic key', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [topicRef],
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
   it('says in each alarm what happened and what to do', () => {
@@ -90,7 +96,7 @@ describe('onboarding alarms and failure topic key', () => {
     );
 
     // Assess
-    expect(descriptions).toHaveLength(3);
+    expect(descriptions).toHaveLength(7);
     for (const description of descriptions) expect(description).toMatch(/redrive|drift report/i);
   });
 });

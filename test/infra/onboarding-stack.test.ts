@@ -8,6 +8,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { parseConfig } from '../../functions/lib/config';
 import { ConfigError } from '../../functions/lib/errors';
+import { buildDefinition } from '../../infra/state-machine-definition';
 import { definitionPlaceholders, ONBOARD_ACCOUNT_ASL } from '../support/asl';
 import { acknowledgements, minimalConfig, nagViolations, synthOnboardingStack } from '../support/cdk';
 
@@ -28,6 +29,36 @@ function roleStatements(template: Template, stack: Stack, role: IRole | undefine
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify(ref)))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+interface AslStates {
+  States: Record<
+    string,
+    {
+      Type: string;
+      Resource?: string;
+      TimeoutSeconds?: number;
+      Parameters?: { FunctionName?: string };
+      Branches?: AslStates[];
+      ItemProcessor?: AslStates;
+    }
+  >;
+}
+
+/** Every lambda:invoke Task of a definition (nested ones included), with its timeout and its function placeholder. */
+function lambdaTasks(machine: AslStates): Array<{ name: string; timeoutSeconds: number; placeholder: string }> {
+  return Object.entries(machine.States).flatMap(([name, state]) => [
+    ...[...(state.Branches ?? []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])].flatMap(lambdaTasks),
+    ...(state.Type === 'Task' && state.Resource?.endsWith(':states:::lambda:invoke')
+      ? [
+          {
+            name,
+            timeoutSeconds: state.TimeoutSeconds ?? Number.NaN,
+            placeholder: /^\$\{(\w+)\}$/.exec(state.Parameters?.FunctionName ?? '')?.[1] ?? '',
+          },
+        ]
+      : []),
+  ]);
 }
 
 /** The template resources of one type that a construct (e.g. the onboarding workflow) defines, by logical id. */
@@ -125,7 +156,7 @@ describe('onboarding stack', () => {
     }
   });
 
-  it('deploys the ASL file as a Standard state machine that logs everything and traces', () => {
+  it('deploys the ASL file as the definition builder makes it: a Standard state machine that logs everything and traces', () => {
     // Act
     const machines = Object.values(resourcesIn(template, onboarding, 'AWS::StepFunctions::StateMachine'));
 
@@ -134,11 +165,61 @@ describe('onboarding stack', () => {
     const props = machines[0]?.Properties;
     expect(props).toMatchObject({
       StateMachineType: 'STANDARD',
-      DefinitionS3Location: expect.any(Object),
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
       TracingConfiguration: { Enabled: true },
     });
+    expect(props.DefinitionString).toBe(buildDefinition(ONBOARD_ACCOUNT_ASL));
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(definitionPlaceholders(ONBOARD_ACCOUNT_ASL));
+  });
+
+  it('names the partition of every ARN in both definitions through the Partition substitution', () => {
+    // Act
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+
+    // Assess
+    expect(machines).toHaveLength(2);
+    for (const { Properties: props } of machines) {
+      expect(props.DefinitionString).not.toMatch(/arn:aws/);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a definition substitution, not a JavaScript template
+      expect(props.DefinitionString).toContain('arn:${Partition}:states:::lambda:invoke');
+      expect(props.DefinitionSubstitutions.Partition).toEqual({ Ref: 'AWS::Partition' });
+    }
+  });
+
+  it('gives every Lambda Task more time than its function, so a function timeout reaches the retriers as its error', () => {
+    // Prepare
+    const functionTimeouts = new Map(
+      Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => [
+        id,
+        fn.Properties.Timeout as number,
+      ]),
+    );
+
+    // Act
+    const checked = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).flatMap(
+      ({ Properties: props }) =>
+        lambdaTasks(JSON.parse(props.DefinitionString)).map(({ name, timeoutSeconds, placeholder }) => {
+          const functionId = props.DefinitionSubstitutions[placeholder]['Fn::GetAtt'][0] as string;
+          return { name, timeoutSeconds, functionTimeout: functionTimeouts.get(functionId) ?? Number.NaN };
+        }),
+    );
+
+    // Assess
+    expect(checked.map((c) => c.name).sort()).toEqual([
+      'CheckBatch',
+      'EnsureCicdRole',
+      'Inventory',
+      'OpenPullRequest',
+      'ReadRepository',
+      'Report',
+      'ResolveAccount',
+    ]);
+    for (const task of checked) {
+      expect({ task: task.name, more: task.timeoutSeconds >= task.functionTimeout + 30 }).toEqual({
+        task: task.name,
+        more: true,
+      });
+    }
   });
 
   it('starts an execution on CreateAccountResult, on a successful CreateAccount call and on Control Tower events', () => {

@@ -1,4 +1,5 @@
 import * as errors from '../../functions/lib/errors';
+import { MAX_INPUT_BYTES, parseExecutionInput } from '../../functions/lib/execution-input';
 import type { AccountContext, ResolveResult, RoleResult } from '../../functions/lib/types';
 import { runOnboarding, TEST_EXECUTION_ID } from '../support/asl';
 
@@ -85,10 +86,50 @@ describe('onboard-account failure notification', () => {
     // Assess
     const message = run.notifications[0]?.Message ?? '';
     expect(message).toContain(`Error: InvalidInput\nExecution: ${TEST_EXECUTION_ID}\n${CONSOLE_LINK}\n`);
-    expect(message).toContain('Execution input: {"accountId":"nope"}');
+    expect(message).toContain('Execution input: not shown (resolve-account did not accept it');
     expect(message).toContain(
       'StartExecution of the onboard-account state machine with {"accountId": "<12-digit account id>"}',
     );
     expect(message).toMatch(/\n\nCause: \{.*"errorMessage":"accountId must be 12 digits".*\}$/);
+  });
+
+  // SNS takes at most 256 KiB (UTF-8 bytes) per message; Step Functions starts executions with inputs up to 256 KiB.
+  const SNS_MAX_BYTES = 256 * 1024;
+  const realParser = (event: { input: unknown }) => parseExecutionInput(event.input);
+
+  it.each([
+    ['null', null],
+    ['over 64 KiB of multi-byte text', { accountId: '012345678901', note: '€'.repeat(80_000) }],
+    [
+      'an event just under the 256 KiB execution limit',
+      { source: 'aws.organizations', detail: { x: 'é'.repeat(130_000) } },
+    ],
+  ])('rejects an input that is %s with InvalidInput and a notification that fits SNS', async (_, input) => {
+    // Act
+    const run = await runOnboarding(input, { resolveAccount: realParser });
+
+    // Assess
+    expect(run.outcome).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+    expect(run.notifications).toHaveLength(1);
+    const message = run.notifications[0]?.Message ?? '';
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(SNS_MAX_BYTES);
+    expect(message).toContain('Execution input: not shown');
+    expect(message).toMatch(input === null ? /not an object.*got null/ : /too large.*bytes of JSON/);
+  });
+
+  it('fits SNS with the largest input it shows and the longest cause Step Functions keeps', async () => {
+    // Prepare: an accepted input of MAX_INPUT_BYTES, and an error message of 16k four-byte characters, which the
+    // cause carries twice (message and trace): about the 32,768 characters of a cause Step Functions keeps at most
+    const input = { accountId: '012345678901', padding: '' };
+    input.padding = 'x'.repeat(MAX_INPUT_BYTES - Buffer.byteLength(JSON.stringify(input)));
+    const cause = '😀'.repeat(16_384 - 40);
+
+    // Act
+    const run = await runOnboarding(input, { resolveAccount: fails(new errors.AwsThrottled(cause)) });
+
+    // Assess
+    const message = run.notifications[0]?.Message ?? '';
+    expect(message).toContain(`Execution input: ${JSON.stringify(input)}`);
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(SNS_MAX_BYTES);
   });
 });

@@ -1,5 +1,6 @@
 import * as errors from '../../functions/lib/errors';
-import { RETRYABLE_ERRORS } from '../../functions/lib/errors';
+import { parseExecutionInput } from '../../functions/lib/execution-input';
+import { RETRY_CONTRACT } from '../../functions/lib/retry-contract';
 import type { AccountContext, PullRequestResult, ResolveResult, RoleResult } from '../../functions/lib/types';
 import {
   definitionPlaceholders,
@@ -207,18 +208,57 @@ describe('onboard-account state machine', () => {
     expect(notice?.Message).toContain(`Execution: ${TEST_EXECUTION_ID}`);
   });
 
-  it('notifies with the raw input and fails with InvalidInput when the input is not understood', async () => {
-    // Prepare
-    const resolveAccount = sequence(new errors.InvalidInput('expected {"accountId": "<12 digits>"}, got accountId 42'));
+  it('notifies and fails with InvalidInput when the input is not understood, quoting it in the cause', async () => {
+    // Prepare: the real input parser, as resolve-account runs it first
+    const resolveAccount = Object.assign(
+      (event: { input: unknown }) => {
+        resolveAccount.calls.push(event);
+        return parseExecutionInput(event.input);
+      },
+      { calls: [] as unknown[] },
+    );
 
     // Act
     const run = await runOnboarding({ accountId: 42 }, { resolveAccount });
 
     // Assess
     expect(run.outcome).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
-    expect(run.notifications[0]?.Message).toContain('Execution input: {"accountId":42}');
-    expect(run.notifications[0]?.Message).toContain('got accountId 42');
+    expect(run.notifications[0]?.Message).toContain('Execution input: not shown (resolve-account did not accept it');
+    expect(run.notifications[0]?.Message).toMatch(/The input starts: \{\\?"accountId\\?":42\}/);
     expect(resolveAccount.calls).toHaveLength(1);
+  });
+
+  it('retries resolve-account while the account is PENDING_ACTIVATION, then goes on', async () => {
+    // Prepare
+    const pending = new errors.AccountNotReady('Account 012345678901 is PENDING_ACTIVATION');
+    const resolveAccount = sequence(pending, pending, onboard);
+
+    // Act
+    const run = await runOnboarding(createAccountResult, {
+      resolveAccount,
+      ensureCicdRole: sequence(role),
+      openPullRequest: sequence(pullRequest),
+    });
+
+    // Assess
+    expect(run.outcome.status).toBe('SUCCEEDED');
+    expect(run.retries).toEqual({ ResolveAccount: 2 });
+    expect(run.notifications).toEqual([]);
+  });
+
+  it('notifies with the input once resolve-account accepted it and then failed for good', async () => {
+    // Prepare
+    const resolveAccount = sequence(
+      new errors.AwsUnavailable('Organizations failed DescribeAccount (InternalFailure)'),
+    );
+
+    // Act
+    const run = await runOnboarding({ accountId: '012345678901' }, { resolveAccount });
+
+    // Assess
+    expect(run.outcome).toMatchObject({ status: 'FAILED', error: 'AwsUnavailable' });
+    expect(resolveAccount.calls).toHaveLength(7);
+    expect(run.notifications[0]?.Message).toContain('Execution input: {"accountId":"012345678901"}');
   });
 
   it('retries ensure-cicd-role while the new account is not ready, then goes on', async () => {
@@ -373,16 +413,6 @@ describe('onboard-account definition', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('retries every error the functions declare retryable', () => {
-    // Act
-    const retried = new Set(
-      states.flatMap(([, state]) => ('Retry' in state ? (state.Retry ?? []).flatMap((r) => r.ErrorEquals) : [])),
-    );
-
-    // Assess
-    expect(RETRYABLE_ERRORS.filter((name) => !retried.has(name))).toEqual([]);
-  });
-
   it('catches every error of every Task and routes it through a notification', () => {
     // Prepare
     const tasks = states.filter(([, state]) => state.Type === 'Task');
@@ -391,7 +421,7 @@ describe('onboard-account definition', () => {
     const uncaught = tasks
       .filter(([, state]) => !('Catch' in state && state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL'))))
       .map(([name]) => name);
-    const notifies = tasks.filter(([, s]) => 'Resource' in s && s.Resource === 'arn:aws:states:::sns:publish');
+    const notifies = tasks.filter(([, s]) => 'Resource' in s && /:states:::sns:publish$/.test(String(s.Resource)));
 
     // Assess
     expect(uncaught).toEqual([]);
@@ -399,6 +429,20 @@ describe('onboard-account definition', () => {
     for (const [, notify] of notifies) {
       expect('Catch' in notify && notify.Catch?.map((c) => c.Next)).toEqual(['Failed']);
     }
+  });
+
+  it('shows the input in a notification only after errors resolve-account raises once it accepted the input', () => {
+    // Prepare
+    const resolve = definition.States.ResolveAccount as { Catch: Array<{ ErrorEquals: string[]; Next: string }> };
+    const declared = Object.keys(RETRY_CONTRACT['resolve-account'].throws);
+
+    // Act
+    const shown = resolve.Catch.filter((c) => c.Next === 'ShowInput').flatMap((c) => c.ErrorEquals);
+
+    // Assess: input checks (InvalidInput) and configuration (ConfigError, before the input is read) never show it
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.filter((e) => !declared.includes(e) || e === 'InvalidInput' || e === 'ConfigError')).toEqual([]);
+    expect(resolve.Catch.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'OmitInput' });
   });
 
   it('uses exactly the substitutions the CDK stack provides', () => {

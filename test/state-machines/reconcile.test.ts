@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { parseConfig } from '../../functions/lib/config';
 import { batchSizeFor, MAP_CONCURRENCY } from '../../functions/lib/reconcile';
+import { type InventoryDeps, makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
 import { type Json, lambdaInvoke, runStateMachine } from '../support/asl';
 
 const FILE = 'state-machines/reconcile.asl.json';
@@ -116,6 +118,30 @@ describe('reconcile state machine', () => {
     expect(order[0]).toMatch(/^check /);
     expect(order).toContain('repository read');
     expect(h.reportEvents).toHaveLength(1);
+  });
+
+  it('rejects a null input with InvalidInput from the inventory, and notifies', async () => {
+    // Prepare: the real inventory handler, which validates the input before it reads anything
+    const h = handlers(1, (event) => ({ batch: event.batch, checked: 0, drifted: 0, findings: 0 }));
+    const config = parseConfig({
+      toolingAccountId: '111111111111',
+      github: { owner: 'acme', repo: 'tf', auth: { type: 'token', secretArn: 'arn:aws:secretsmanager:::secret:gh' } },
+      terraform: {},
+    });
+    const inventory = makeInventory({ config } as InventoryDeps);
+
+    // Act
+    const { outcome, states } = await runStateMachine(
+      FILE,
+      SUBSTITUTIONS,
+      { ...h.byState, Inventory: lambdaInvoke(inventory) },
+      null,
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+    expect(states).toEqual(['Init', 'Inventory', 'NotifyFailure', 'Failed']);
+    expect((h.published[0] as { Subject: string }).Subject).toBe('AWS account reconciliation failed: InvalidInput');
   });
 
   it('notifies and fails when the repository cannot be read, without reporting', async () => {

@@ -2,7 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type OnboardingConfig, parseConfig } from '../../functions/lib/config';
-import { GitHubAuthFailed, GitHubConflict, GitHubRateLimited, GitHubUnavailable } from '../../functions/lib/errors';
+import {
+  AwsThrottled,
+  AwsUnavailable,
+  GitHubAuthFailed,
+  GitHubConflict,
+  GitHubRateLimited,
+  GitHubRequestRejected,
+  GitHubUnavailable,
+} from '../../functions/lib/errors';
 import { createGitHubClient, forgetGitHubCredentials, toNamedGitHubError } from '../../functions/lib/github-client';
 import { ensureOnboardingPullRequest } from '../../functions/lib/pull-request';
 import type { AccountContext } from '../../functions/lib/types';
@@ -99,6 +107,18 @@ describe('createGitHubClient', () => {
       'POST /app/installations/678/access_tokens',
       'GET /repos/acme/terraform-aws/git/ref/heads/main',
     ]);
+  });
+
+  it.each([
+    ['throttled', { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, AwsThrottled],
+    ['failing with 5xx', { name: 'InternalServiceError', $fault: 'server', $metadata: {} }, AwsUnavailable],
+    ['denying access', { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }, GitHubAuthFailed],
+  ])('names a secret read that AWS answers %s for the state machine to retry or not', async (_, shape, expected) => {
+    // Prepare
+    secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('no'), shape));
+
+    // Act / Assess
+    await expect(createGitHubClient(makeConfig(), secrets)).rejects.toBeInstanceOf(expected);
   });
 
   it('rejects a secret of the wrong shape with a message that names the expected fields', async () => {
@@ -253,5 +273,38 @@ describe('retries and named errors', () => {
     expect(unavailable).toBeInstanceOf(GitHubUnavailable);
     expect(unavailable.message).not.toContain(TOKEN);
     expect(toNamedGitHubError(Object.assign(new Error('Conflict'), { status: 409 }))).toBeInstanceOf(GitHubConflict);
+  });
+
+  it.each([
+    [400, 'Problems parsing JSON', GitHubRequestRejected],
+    [410, 'Issues are disabled for this repo', GitHubRequestRejected],
+    [451, 'Repository access blocked', GitHubRequestRejected],
+    [422, 'Validation Failed: No commits between main and onboarding/012345678901', GitHubRequestRejected],
+    [422, 'Reference already exists', GitHubConflict],
+    [422, 'Update is not a fast forward', GitHubConflict],
+    [408, 'Request timeout', GitHubUnavailable],
+    [503, 'Service Unavailable', GitHubUnavailable],
+  ])('names HTTP %d "%s" so that only what can change is retried', (status, message, expected) => {
+    // Act
+    const named = toNamedGitHubError(Object.assign(new Error(message), { status }), 'push branch');
+
+    // Assess
+    expect(named).toBeInstanceOf(expected);
+    expect(named.message).toContain(`HTTP ${status}`);
+    expect(named.message).toContain(message);
+  });
+
+  it('does not retry a permanent 4xx in-process either, and names it GitHubRequestRejected', async () => {
+    // Prepare
+    const fake = seeded();
+    const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
+    fake.failNext(3, 410);
+
+    // Act
+    const error = await failure(getMain(octokit));
+
+    // Assess
+    expect(error).toBeInstanceOf(GitHubRequestRejected);
+    expect(fake.requests).toHaveLength(1);
   });
 });

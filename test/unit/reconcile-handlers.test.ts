@@ -4,6 +4,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AwsThrottled } from '../../functions/lib/errors';
 import { memoryObjectStore } from '../../functions/lib/object-store';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
@@ -229,6 +230,18 @@ describe('reconcile handlers', () => {
       const { report } = await run(w, 'remediate');
       // Assess
       expect(report).toMatchObject({ started: 0, alreadyStarted: 2, deferred: 0 });
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('names a drift notification that SNS throttles AwsThrottled, for the state machine to retry the report', async () => {
+    // Prepare
+    const w = world(6, 2);
+    w.sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: {} }));
+    try {
+      // Act / Assess
+      await expect(run(w, 'report')).rejects.toBeInstanceOf(AwsThrottled);
     } finally {
       w.restore();
     }
