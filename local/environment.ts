@@ -36,6 +36,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Octokit } from '@octokit/rest';
 import { type OnboardingConfig, type OnboardingConfigInput, parseConfig } from '../functions/lib/config';
 import type { DriftSummary } from '../functions/lib/drift';
+import { githubFetch } from '../functions/lib/github-client';
 import { s3ObjectStore } from '../functions/lib/object-store';
 import type { RemediationOutcome } from '../functions/lib/reconcile';
 import { decodePolicyDocument } from '../functions/lib/trust-policy';
@@ -207,7 +208,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       owner = standIn.owner;
       repo = standIn.repo;
     }
-    const octokit = new Octokit({ baseUrl: githubUrl, auth: token });
+    const octokit = new Octokit({ baseUrl: githubUrl, auth: token, request: { fetch: githubFetch() } });
 
     // The organization as the tool needs it, found or created through the API.
     const bootstrap = await bootstrapAws(clientConfig, organizations, token);
