@@ -151,67 +151,18 @@ export async function bootstrapAws(
   const step = <T>(what: string, call: () => Promise<T>) => awsStep(clientConfig, what, call);
   const organization = await ensureOrganization(clientConfig, organizations, notes);
   const managementAccountId = organization.MasterAccountId as string;
-  const tooling = (await step('list the accounts', () => listAccounts(organizations))).find(
-    (a) => a.Name === 'tooling',
-  );
-  let toolingAccountId = tooling?.Id;
+  const accounts = await step('list the accounts', () => listAccounts(organizations));
+  let toolingAccountId = accounts.find((a) => a.Name === 'tooling')?.Id;
   if (!toolingAccountId) {
-    toolingAccountId = await step('create the tooling account', async () => {
-      const created = await organizations.send(
-        new CreateAccountCommand({ AccountName: 'tooling', Email: 'aws+tooling@example.com' }),
-      );
-      let status = created.CreateAccountStatus;
-      for (let polls = 0; status?.State === 'IN_PROGRESS' && polls < 600; polls++) {
-        await new Promise((r) => setTimeout(r, 200));
-        status = (
-          await organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: status.Id }))
-        ).CreateAccountStatus;
-      }
-      if (!status?.AccountId)
-        throw new Error(`CreateAccount ended ${status?.State}: ${status?.FailureReason ?? 'no reason given'}`);
-      return status.AccountId;
-    });
+    toolingAccountId = await step('create the tooling account', () => createToolingAccount(organizations));
     notes.push(`created the tooling account ${toolingAccountId}`);
   }
+  const tooling = toolingAccountId;
   // The pipeline role GitHub Actions assumes; cicd roles can only trust a principal that exists.
-  await step('create the pipeline role in the tooling account', async () => {
-    const toolingIam = await memberIam(clientConfig, toolingAccountId, ['OrganizationAccountAccessRole']);
-    try {
-      await toolingIam.send(new GetRoleCommand({ RoleName: 'GitHubAction-AssumeRoleWithAction' }));
-    } catch (error) {
-      if (!(error instanceof NoSuchEntityException)) throw error;
-      await toolingIam.send(
-        new CreateRoleCommand({
-          RoleName: 'GitHubAction-AssumeRoleWithAction',
-          AssumeRolePolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { AWS: `arn:aws:iam::${toolingAccountId}:root` },
-                Action: 'sts:AssumeRole',
-              },
-            ],
-          }),
-        }),
-      );
-      notes.push(`created the pipeline role GitHubAction-AssumeRoleWithAction in ${toolingAccountId}`);
-    }
-  });
-  const secretArn = await step('store the GitHub token in Secrets Manager', async () => {
-    const secrets = new SecretsManagerClient(clientConfig);
-    const secretName = 'oidc-account-onboarding/github';
-    try {
-      return (
-        await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: JSON.stringify({ token }) }))
-      ).ARN as string;
-    } catch (error) {
-      if (!(error instanceof ResourceExistsException)) throw error;
-      return (
-        await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify({ token }) }))
-      ).ARN as string;
-    }
-  });
+  if (await step('create the pipeline role in the tooling account', () => ensurePipelineRole(clientConfig, tooling))) {
+    notes.push(`created the pipeline role ${PIPELINE_ROLE} in ${tooling}`);
+  }
+  const secretArn = await step('store the GitHub token in Secrets Manager', () => storeToken(clientConfig, token));
   const topicArn = await step(
     'create the failure topic',
     async () =>
@@ -219,6 +170,58 @@ export async function bootstrapAws(
         .TopicArn as string,
   );
   return { managementAccountId, toolingAccountId, secretArn, topicArn, notes };
+}
+
+const PIPELINE_ROLE = 'GitHubAction-AssumeRoleWithAction';
+
+async function createToolingAccount(organizations: OrganizationsClient): Promise<string> {
+  const created = await organizations.send(
+    new CreateAccountCommand({ AccountName: 'tooling', Email: 'aws+tooling@example.com' }),
+  );
+  let status = created.CreateAccountStatus;
+  for (let polls = 0; status?.State === 'IN_PROGRESS' && polls < 600; polls++) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = (await organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: status.Id })))
+      .CreateAccountStatus;
+  }
+  if (!status?.AccountId) {
+    throw new Error(`CreateAccount ended ${status?.State}: ${status?.FailureReason ?? 'no reason given'}`);
+  }
+  return status.AccountId;
+}
+
+/** Creates the pipeline role in the tooling account when it is missing; returns whether it did. */
+async function ensurePipelineRole(clientConfig: ClientConfig, toolingAccountId: string): Promise<boolean> {
+  const toolingIam = await memberIam(clientConfig, toolingAccountId, ['OrganizationAccountAccessRole']);
+  try {
+    await toolingIam.send(new GetRoleCommand({ RoleName: PIPELINE_ROLE }));
+    return false;
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+  }
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${toolingAccountId}:root` }, Action: 'sts:AssumeRole' },
+    ],
+  };
+  await toolingIam.send(
+    new CreateRoleCommand({ RoleName: PIPELINE_ROLE, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+  );
+  return true;
+}
+
+/** The GitHub secret the functions read, created or given the token as its new value; returns its ARN. */
+async function storeToken(clientConfig: ClientConfig, token: string): Promise<string> {
+  const secrets = new SecretsManagerClient(clientConfig);
+  const SecretString = JSON.stringify({ token });
+  const name = 'oidc-account-onboarding/github';
+  try {
+    return (await secrets.send(new CreateSecretCommand({ Name: name, SecretString }))).ARN as string;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    return (await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString }))).ARN as string;
+  }
 }
 
 async function listAccounts(organizations: OrganizationsClient): Promise<Account[]> {

@@ -6,19 +6,10 @@
  * list; AssumeRole, GetRole and ListAttachedRolePolicies), so any endpoint that can be onboarded against can be
  * checked too; a check that still cannot be made is reported under "not checked" and does not fail the run.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '../functions/lib/errors';
-import {
-  type Delivery,
-  ensureBundles,
-  type LocalEnvironment,
-  type RoleView,
-  startLocalEnvironment,
-} from './environment';
+import { type Delivery, ensureBundles, type LocalEnvironment, startLocalEnvironment } from './environment';
 import { describeError, RUN_EXIT, refuseRealAccounts, SetupError } from './setup-errors';
+import { type AccountReport, checkPullRequest, checkRole } from './verify';
 
 export interface RunOptions {
   accounts: number;
@@ -35,17 +26,7 @@ export interface RunOptions {
   stderr?: (text: string) => void;
 }
 
-export interface AccountReport {
-  name: string;
-  accountId: string;
-  executions: { rule: string | undefined; status: string; error?: string; output?: unknown }[];
-  role?: RoleView;
-  pullRequest?: { number: number; url: string; title: string; branch: string; files: string[] };
-  workflowDiff: string[];
-  problems: string[];
-  /** Checks the endpoints did not let the run make (what, and why); they do not fail the run. */
-  unchecked: string[];
-}
+export type { AccountReport } from './verify';
 
 type ExitCode = (typeof RUN_EXIT)[keyof typeof RUN_EXIT];
 
@@ -102,18 +83,7 @@ async function onboardAndReport(
   out: { say: (line?: string) => void; emit: (text: string) => void; started: number },
 ): Promise<ExitCode> {
   const { say } = out;
-  say(
-    `  AWS     ${env.aws.standIn ? 'embedded stand-in' : 'endpoint'} ${env.aws.endpoint} (management ${env.aws.managementAccountId}, tooling ${env.aws.toolingAccountId})`,
-  );
-  say(
-    `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
-  );
-  say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
-  for (const note of env.notes) say(`  Setup   ${note}`);
-  if (env.github.accountIds.size > 0) {
-    say(`  Ids     the repository already holds ${env.github.accountIds.size} account id(s); new accounts get others`);
-  }
-  say();
+  printSetup(env, say);
 
   // Six base-36 digits of the clock: names repeat only after 25 days, and the folder is named after the account.
   const stamp = Date.now().toString(36).slice(-6);
@@ -153,16 +123,7 @@ async function onboardAndReport(
     return exitCode;
   }
   if (options.keepDir && env.github.standIn) say(`Repository kept in ${options.keepDir}`);
-  if (problems.length > 0) {
-    say('FAILED:');
-    for (const p of problems) say(`  - ${p}`);
-  } else {
-    say(`OK: ${reports.length} account(s) onboarded in ${seconds} s`);
-  }
-  if (unchecked.length > 0) {
-    say(`Not checked (the endpoints did not allow it; the run does not fail for it):`);
-    for (const u of unchecked) say(`  - ${u}`);
-  }
+  printVerdict({ accounts: reports.length, problems, unchecked, seconds }, say);
   return exitCode;
 }
 
@@ -198,143 +159,46 @@ async function onboardNewAccount(env: LocalEnvironment, name: string): Promise<A
             error: outcome && 'error' in outcome ? `${outcome.error}: ${outcome.cause}` : undefined,
           };
     });
-  const { problems, unchecked } = report;
+  const { problems } = report;
   if (report.executions.length === 0) problems.push('no EventBridge rule matched the account creation events');
   for (const e of report.executions)
     if (e.status !== 'SUCCEEDED') problems.push(`execution via ${e.rule} ${e.status}: ${e.error}`);
 
-  try {
-    report.role = await env.readRole(created.accountId);
-    if (!report.role) problems.push(`role ${env.config.cicdRoleName} missing in ${created.accountId}`);
-  } catch (error) {
-    unchecked.push(
-      `the role ${env.config.cicdRoleName} in ${created.accountId} could not be read (${describeError(error)})`,
-    );
-  }
-
-  let pull: Awaited<ReturnType<typeof findPullRequest>>;
-  try {
-    pull = await findPullRequest(env, created.accountId);
-  } catch (error) {
-    unchecked.push(`the pull requests of ${owner}/${repo} could not be listed (${describeError(error)})`);
-    return report;
-  }
-  if (!pull) {
-    problems.push('no onboarding pull request');
-    return report;
-  }
-  report.pullRequest = { ...pull, files: [] };
-  try {
-    const change = await branchChange(env, pull.headSha);
-    report.pullRequest.files = change.files;
-    if (change.truncated) unchecked.push('the files of the pull request: the endpoint truncated the recursive tree');
-    report.workflowDiff = await workflowChange(env, pull.branch, change.workflow);
-  } catch (error) {
-    unchecked.push(
-      `the files and the workflow change of pull request #${pull.number} could not be read (${describeError(error)})`,
-    );
-    return report;
-  }
-  if (report.workflowDiff.filter((l) => l.startsWith('+') || l.startsWith('-')).length !== 2) {
-    problems.push(`the workflow change is not exactly one line:\n${report.workflowDiff.join('\n')}`);
-  }
+  await checkRole(env, report);
+  await checkPullRequest(env, report);
   return report;
 }
 
-/** The account's onboarding pull request, from the list the product reads too (`GET /pulls?head=…&state=all`). */
-async function findPullRequest(env: LocalEnvironment, accountId: string) {
-  const { octokit, owner, repo } = env.github;
-  const branch = `${env.config.github.branchPrefix}${accountId}`;
-  const { data } = await octokit.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'all' });
-  const pull = data[0];
-  if (!pull) return undefined;
-  return { number: pull.number, url: pull.html_url, title: pull.title, branch, headSha: pull.head.sha };
-}
-
-interface BranchChange {
-  /** Paths added or changed on the branch against the base branch. */
-  files: string[];
-  truncated: boolean;
-  /** Blob shas of the workflow on the base branch and on the branch. */
-  workflow: { base?: string; head?: string };
-}
-
-/** What the branch changes against the base branch, from the two recursive trees (the product's own reads). */
-async function branchChange(env: LocalEnvironment, headSha: string): Promise<BranchChange> {
-  const { octokit, owner, repo } = env.github;
-  const { baseBranch, workflowPath } = env.config.github;
-  const baseSha = (await octokit.git.getRef({ owner, repo, ref: `heads/${baseBranch}` })).data.object.sha;
-  const [base, head] = await Promise.all(
-    [baseSha, headSha].map(async (sha) => {
-      const { data } = await octokit.git.getTree({ owner, repo, tree_sha: sha, recursive: '1' });
-      const blobs = new Map(data.tree.filter((e) => e.type === 'blob' && e.path).map((e) => [e.path, e.sha]));
-      return { blobs, truncated: data.truncated };
-    }),
+function printSetup(env: LocalEnvironment, say: (line?: string) => void): void {
+  say(
+    `  AWS     ${env.aws.standIn ? 'embedded stand-in' : 'endpoint'} ${env.aws.endpoint} (management ${env.aws.managementAccountId}, tooling ${env.aws.toolingAccountId})`,
   );
-  if (!base || !head) throw new Error('unreachable: two trees were read');
-  const files = [...head.blobs].filter(([path, sha]) => base.blobs.get(path) !== sha).map(([path]) => path);
-  return {
-    files: files.sort(),
-    truncated: base.truncated || head.truncated,
-    workflow: { base: base.blobs.get(workflowPath), head: head.blobs.get(workflowPath) },
-  };
-}
-
-/** The workflow diff of the onboarding branch against the base: from a real `git clone` when the repository is local
- * and git is installed, else from the two blobs read through the API (prefix and suffix trimmed). */
-async function workflowChange(
-  env: LocalEnvironment,
-  branch: string,
-  blobs: BranchChange['workflow'],
-): Promise<string[]> {
-  const workflow = env.config.github.workflowPath;
-  const base = env.config.github.baseBranch;
-  const source = env.github.standIn?.repoDir;
-  if (source && hasGit()) {
-    const dir = mkdtempSync(join(tmpdir(), 'onboarding-clone-'));
-    try {
-      execFileSync('git', ['clone', '--quiet', '--no-single-branch', source, dir], { stdio: 'pipe' });
-      const diff = execFileSync(
-        'git',
-        ['-C', dir, 'diff', '--unified=0', `origin/${base}`, `origin/${branch}`, '--', workflow],
-        { encoding: 'utf8' },
-      );
-      return diff.split('\n').filter((l) => /^[-+@](?!--|\+\+)/.test(l));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  say(
+    `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
+  );
+  say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
+  for (const note of env.notes) say(`  Setup   ${note}`);
+  if (env.github.accountIds.size > 0) {
+    say(
+      `  Ids     the repository already holds ${env.github.accountIds.size} account id(s): no new account may reuse them`,
+    );
   }
-  const read = async (sha: string | undefined) => {
-    if (!sha) return [];
-    const { owner, repo, octokit } = env.github;
-    const { data } = await octokit.git.getBlob({ owner, repo, file_sha: sha });
-    return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8')
-      .toString('utf8')
-      .split('\n');
-  };
-  const [before, after] = await Promise.all([read(blobs.base), read(blobs.head)]);
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let end = 0;
-  while (
-    end < before.length - start &&
-    end < after.length - start &&
-    before[before.length - 1 - end] === after[after.length - 1 - end]
-  )
-    end++;
-  return [
-    `@@ line ${start + 1} (read through the API) @@`,
-    ...before.slice(start, before.length - end).map((l) => `-${l}`),
-    ...after.slice(start, after.length - end).map((l) => `+${l}`),
-  ];
+  say();
 }
 
-function hasGit(): boolean {
-  try {
-    execFileSync('git', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+function printVerdict(
+  verdict: { accounts: number; problems: string[]; unchecked: string[]; seconds: string },
+  say: (line?: string) => void,
+): void {
+  if (verdict.problems.length > 0) {
+    say('FAILED:');
+    for (const p of verdict.problems) say(`  - ${p}`);
+  } else {
+    say(`OK: ${verdict.accounts} account(s) onboarded in ${verdict.seconds} s`);
+  }
+  if (verdict.unchecked.length > 0) {
+    say(`Not checked (the endpoints did not allow it; the run does not fail for it):`);
+    for (const u of verdict.unchecked) say(`  - ${u}`);
   }
 }
 
