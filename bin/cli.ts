@@ -87,28 +87,38 @@ function program(io: Io, setCode: (code: ExitCode) => void): Command {
     .addOption(new Option('--accounts <n>', 'create N new accounts at once').default('1'))
     .option('--keep <dir>', 'leave the resulting git repository in DIR')
     .option('--repo <owner/name>', 'the repository at --github-endpoint')
-    .action(async (flags: { accounts: string; keep?: string; repo?: string }, command: Command) => {
-      const options = globals(command);
-      const accounts = Number(flags.accounts);
-      if (!Number.isInteger(accounts) || accounts < 1 || accounts > 50) {
-        io.stderr(`--accounts expects a whole number from 1 to 50, got "${flags.accounts}"\n`);
-        return setCode(EXIT.usage);
-      }
-      if (options.githubEndpoint && !flags.repo) {
-        io.stderr('--github-endpoint needs --repo OWNER/NAME\n');
-        return setCode(EXIT.usage);
-      }
-      const { runLocal } = await import('../local/run');
-      const ok = await runLocal({
-        accounts,
-        keepDir: flags.keep,
-        awsEndpoint: options.awsEndpoint,
-        githubEndpoint: options.githubEndpoint,
-        repo: flags.repo,
-        json: options.json,
-      });
-      setCode(ok ? EXIT.ok : EXIT.failed);
-    });
+    .option('--allow-real-accounts', 'let --aws-endpoint be AWS itself, where real accounts are created', false)
+    .action(
+      async (
+        flags: { accounts: string; keep?: string; repo?: string; allowRealAccounts: boolean },
+        command: Command,
+      ) => {
+        const options = globals(command);
+        const accounts = Number(flags.accounts);
+        if (!Number.isInteger(accounts) || accounts < 1 || accounts > 50) {
+          io.stderr(`--accounts expects a whole number from 1 to 50, got "${flags.accounts}"\n`);
+          return setCode(EXIT.usage);
+        }
+        if (options.githubEndpoint && !flags.repo) {
+          io.stderr('--github-endpoint needs --repo OWNER/NAME\n');
+          return setCode(EXIT.usage);
+        }
+        const { runLocal } = await import('../local/run');
+        // The same exit codes as the CLI's: 0 ok, 1 an onboarding failed, 3 setup (endpoints, organization, repository).
+        const code = await runLocal({
+          accounts,
+          keepDir: flags.keep,
+          awsEndpoint: options.awsEndpoint,
+          allowRealAccounts: flags.allowRealAccounts,
+          githubEndpoint: options.githubEndpoint,
+          repo: flags.repo,
+          json: options.json,
+          stdout: io.stdout,
+          stderr: io.stderr,
+        });
+        setCode(code);
+      },
+    );
 
   return cli;
 }

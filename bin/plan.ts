@@ -10,7 +10,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { Octokit } from '@octokit/rest';
 import { planRole, type RoleChange, type RoleObservation } from '../functions/lib/cicd-role';
 import type { OnboardingConfig } from '../functions/lib/config';
-import { USER_AGENT } from '../functions/lib/github-client';
+import { githubFetch, USER_AGENT } from '../functions/lib/github-client';
 import type { AwsCredentialIdentity } from '../functions/lib/member-account';
 import { readAccount } from '../functions/lib/organization';
 import { onboardingBranch } from '../functions/lib/pull-request';
@@ -252,7 +252,7 @@ async function githubClient(
       EXIT.config,
     );
   }
-  return new Octokit({ baseUrl, auth: token, userAgent: USER_AGENT });
+  return new Octokit({ baseUrl, auth: token, userAgent: USER_AGENT, request: { fetch: githubFetch() } });
 }
 
 /** The lines that differ between two texts, as `-old` / `+new` (one hunk: common prefix and suffix trimmed). */

@@ -203,7 +203,7 @@ export function explain(error: unknown): { message: string; exitCode: ExitCode }
   const code = (e as { code?: string }).code ?? (e.cause as { code?: string } | undefined)?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || /fetch failed|ECONNREFUSED/.test(e.message)) {
     return {
-      message: `Cannot reach the endpoint (${code ?? e.message}): check --aws-endpoint / --github-endpoint and the network`,
+      message: `EndpointUnreachable: cannot reach the endpoint (${code ?? e.message}): expected an AWS-compatible (--aws-endpoint) or GitHub-compatible (--github-endpoint) API there; check the URL and the network`,
       exitCode: EXIT.config,
     };
   }

@@ -9,42 +9,37 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GetRoleCommand, ListAttachedRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
-  CreateRoleCommand,
-  GetRoleCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  NoSuchEntityException,
-} from '@aws-sdk/client-iam';
-import {
-  type Account,
   CreateAccountCommand,
   DescribeCreateAccountStatusCommand,
-  DescribeOrganizationCommand,
-  ListAccountsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateSecretCommand,
-  PutSecretValueCommand,
-  ResourceExistsException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { Octokit } from '@octokit/rest';
 import { type OnboardingConfig, type OnboardingConfigInput, parseConfig } from '../functions/lib/config';
 import type { DriftSummary } from '../functions/lib/drift';
+import { AccountCreationFailed } from '../functions/lib/errors';
+import { githubFetch } from '../functions/lib/github-client';
 import { s3ObjectStore } from '../functions/lib/object-store';
 import type { RemediationOutcome } from '../functions/lib/reconcile';
 import { decodePolicyDocument } from '../functions/lib/trust-policy';
 import type { ReportResult } from '../functions/reconcile-report/handler';
 import { type AwsStandIn, type AwsStandInOptions, startAwsStandIn } from './aws/server';
 import { stepFunctions } from './aws/states';
+import {
+  accountIdsInRepository,
+  awsStep,
+  bootstrapAws,
+  type ClientConfig,
+  type Credentials,
+  memberIam,
+  seedRepositoryIfEmpty,
+} from './bootstrap';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type GitHubStandIn, startGitHubStandIn } from './github/server';
-import { seedRepoFiles } from './seed-repo';
+import { refuseRealAccounts } from './setup-errors';
 import {
   type ExecutionReport,
   type Json,
@@ -64,16 +59,14 @@ type ReconcileFunction = (typeof RECONCILE_FUNCTIONS)[number];
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 const ROOT = process.cwd();
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { Credentials } from './bootstrap';
 
 export interface LocalEnvironmentOptions {
   /** Another AWS-compatible endpoint instead of the embedded stand-in (credentials from the environment). */
   awsEndpoint?: string;
   awsCredentials?: Credentials;
+  /** Let `awsEndpoint` be AWS itself (`*.amazonaws.com`), where the run creates real accounts; refused otherwise. */
+  allowRealAccounts?: boolean;
   /** Another GitHub-compatible REST API instead of the embedded stand-in, with `repo` as OWNER/NAME. */
   githubEndpoint?: string;
   repo?: string;
@@ -81,7 +74,7 @@ export interface LocalEnvironmentOptions {
   /** `bundles`: the built Lambda bundles in dist/functions (npm start). `source`: the TypeScript handlers (tests). */
   handlers?: 'bundles' | 'source';
   /** Options of the embedded AWS stand-in (faults, creation timing). */
-  aws?: AwsStandInOptions;
+  aws?: Omit<AwsStandInOptions, 'organization'>;
   /** Overrides merged into the onboarding configuration. */
   config?: Partial<OnboardingConfigInput>;
   /** Keep the embedded git repository in this folder. */
@@ -115,8 +108,18 @@ export interface LocalEnvironment {
     toolingAccountId: string;
     credentials: Credentials;
   };
-  github: { url: string; owner: string; repo: string; standIn?: GitHubStandIn; octokit: Octokit };
+  github: {
+    url: string;
+    owner: string;
+    repo: string;
+    standIn?: GitHubStandIn;
+    octokit: Octokit;
+    /** Account ids the repository held before this environment started (folders and onboarding pull requests). */
+    accountIds: ReadonlySet<string>;
+  };
   rules: EventRule[];
+  /** What setting up changed or could not do on the endpoints (created organization, seeded repository…), to say. */
+  notes: string[];
   /** Environment variables the functions run with (no secret values beyond the stand-in's own keys). */
   env: Record<string, string>;
   /** Starts one execution with this input, as StartExecution does. */
@@ -172,6 +175,7 @@ const randomSuffix = () => Math.random().toString(36).slice(2, 8);
 
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
   const stops: Array<() => Promise<void>> = [];
+  refuseRealAccounts(options.awsEndpoint, options.allowRealAccounts);
   try {
     // AWS: the embedded stand-in or the given endpoint.
     const awsStandIn = options.awsEndpoint ? undefined : await startAwsStandIn(options.aws);
@@ -184,7 +188,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
           sessionToken: process.env.AWS_SESSION_TOKEN,
         });
-    const clientConfig = { region: LOCAL_REGION, endpoint, credentials, maxAttempts: 5 };
+    const clientConfig: ClientConfig = { region: LOCAL_REGION, endpoint, credentials, maxAttempts: 5 };
     const organizations = new OrganizationsClient(clientConfig);
 
     // GitHub: the embedded stand-in or the given API.
@@ -207,10 +211,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       owner = standIn.owner;
       repo = standIn.repo;
     }
-    const octokit = new Octokit({ baseUrl: githubUrl, auth: token });
+    const octokit = new Octokit({
+      baseUrl: githubUrl,
+      auth: token,
+      request: { fetch: githubFetch() },
+      // Every failed request is handled where it is made (a 404 for an empty repository is expected).
+      log: { debug: () => {}, info: () => {}, warn: console.warn, error: () => {} },
+    });
 
     // The organization as the tool needs it, found or created through the API.
     const bootstrap = await bootstrapAws(clientConfig, organizations, token);
+    const notes = [...bootstrap.notes];
     const config = parseConfig({
       toolingAccountId: bootstrap.toolingAccountId,
       managementAccountId: bootstrap.managementAccountId,
@@ -226,7 +237,18 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       },
       terraform: { ...options.config?.terraform },
     });
-    await seedRepositoryIfEmpty(octokit, owner, repo, bootstrap, githubStandIn);
+    const repository = { octokit, url: githubUrl, owner, repo, standIn: githubStandIn };
+    const seeded = await seedRepositoryIfEmpty(repository, bootstrap);
+    if (seeded === 'seeded' && !githubStandIn) notes.push(`seeded ${owner}/${repo} with a Terraform repository`);
+    // A repository that outlives this run (another endpoint, --keep) holds accounts of earlier runs: new accounts of
+    // the embedded AWS must not get their ids, or onboarding them would rewrite those runs' pull requests.
+    let accountIds = new Set<string>();
+    if (seeded === 'existing') {
+      const held = await accountIdsInRepository(repository, config);
+      accountIds = held.ids;
+      if (held.note) notes.push(held.note);
+      awsStandIn?.state.reserveAccountIds(accountIds);
+    }
 
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: endpoint,
@@ -239,9 +261,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // The SDK inside the functions retries quickly; the state machine owns the long retries.
       AWS_MAX_ATTEMPTS: '3',
-      RECONCILE_BUCKET: await ensureBucket(
-        clientConfig,
-        `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`,
+      RECONCILE_BUCKET: await awsStep(clientConfig, 'create the reconcile bucket', () =>
+        ensureBucket(clientConfig, `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`),
       ),
       RECONCILE_TOPIC_ARN: bootstrap.topicArn,
     };
@@ -384,8 +405,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           ).CreateAccountStatus;
         }
         if (status?.State !== 'SUCCEEDED' || !status.AccountId) {
-          throw new Error(
-            `CreateAccount ${requestId} ended ${status?.State}: ${status?.FailureReason ?? 'no reason given'}`,
+          throw new AccountCreationFailed(
+            `CreateAccount ${requestId} for ${name} ended ${status?.State}: ${status?.FailureReason ?? 'no reason given'} (expected SUCCEEDED with an account id)`,
           );
         }
         // Another endpoint emits no EventBridge events: build the CreateAccountResult one from the API's answer.
@@ -424,8 +445,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         toolingAccountId: bootstrap.toolingAccountId,
         credentials,
       },
-      github: { url: githubUrl, owner, repo, standIn: githubStandIn, octokit },
+      github: { url: githubUrl, owner, repo, standIn: githubStandIn, octokit, accountIds },
       rules,
+      notes,
       env,
       startExecution,
       onboardingStateMachineArn,
@@ -441,144 +463,6 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     throw error;
-  }
-}
-
-interface Bootstrap {
-  managementAccountId: string;
-  toolingAccountId: string;
-  secretArn: string;
-  topicArn: string;
-}
-
-type ClientConfig = { region: string; endpoint: string; credentials: Credentials; maxAttempts: number };
-
-/** Finds or creates what the tool expects to exist: the tooling account, its pipeline role, the GitHub secret, the topic. */
-async function bootstrapAws(
-  clientConfig: ClientConfig,
-  organizations: OrganizationsClient,
-  token: string,
-): Promise<Bootstrap> {
-  const { Organization } = await organizations.send(new DescribeOrganizationCommand({}));
-  const managementAccountId = Organization?.MasterAccountId as string;
-  const tooling = (await listAccounts(organizations)).find((a) => a.Name === 'tooling');
-  let toolingAccountId = tooling?.Id;
-  if (!toolingAccountId) {
-    const created = await organizations.send(
-      new CreateAccountCommand({ AccountName: 'tooling', Email: 'aws+tooling@example.com' }),
-    );
-    let status = created.CreateAccountStatus;
-    for (let polls = 0; status?.State === 'IN_PROGRESS' && polls < 600; polls++) {
-      await new Promise((r) => setTimeout(r, 200));
-      status = (await organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: status.Id })))
-        .CreateAccountStatus;
-    }
-    if (!status?.AccountId)
-      throw new Error(`Could not create the tooling account: ${status?.FailureReason ?? status?.State}`);
-    toolingAccountId = status.AccountId;
-  }
-  // The pipeline role GitHub Actions assumes; cicd roles can only trust a principal that exists.
-  const toolingIam = await memberIam(clientConfig, toolingAccountId, ['OrganizationAccountAccessRole']);
-  try {
-    await toolingIam.send(new GetRoleCommand({ RoleName: 'GitHubAction-AssumeRoleWithAction' }));
-  } catch (error) {
-    if (!(error instanceof NoSuchEntityException)) throw error;
-    await toolingIam.send(
-      new CreateRoleCommand({
-        RoleName: 'GitHubAction-AssumeRoleWithAction',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${toolingAccountId}:root` }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
-  }
-  const secrets = new SecretsManagerClient(clientConfig);
-  const secretName = 'oidc-account-onboarding/github';
-  let secretArn: string;
-  try {
-    secretArn = (
-      await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: JSON.stringify({ token }) }))
-    ).ARN as string;
-  } catch (error) {
-    if (!(error instanceof ResourceExistsException)) throw error;
-    secretArn = (
-      await secrets.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: JSON.stringify({ token }) }))
-    ).ARN as string;
-  }
-  const topicArn = (
-    await new SNSClient(clientConfig).send(new CreateTopicCommand({ Name: 'oidc-account-onboarding-failures' }))
-  ).TopicArn as string;
-  return { managementAccountId, toolingAccountId, secretArn, topicArn };
-}
-
-async function listAccounts(organizations: OrganizationsClient): Promise<Account[]> {
-  const accounts: Account[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await organizations.send(new ListAccountsCommand({ NextToken }));
-    accounts.push(...(page.Accounts ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return accounts;
-}
-
-async function memberIam(clientConfig: ClientConfig, accountId: string, roleNames: string[]): Promise<IAMClient> {
-  const sts = new STSClient(clientConfig);
-  let lastError: unknown;
-  for (const roleName of roleNames) {
-    try {
-      const { Credentials: c } = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
-          RoleSessionName: 'local-runner',
-        }),
-      );
-      return new IAMClient({
-        ...clientConfig,
-        credentials: {
-          accessKeyId: c?.AccessKeyId as string,
-          secretAccessKey: c?.SecretAccessKey as string,
-          sessionToken: c?.SessionToken,
-        },
-      });
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError;
-}
-
-async function seedRepositoryIfEmpty(
-  octokit: Octokit,
-  owner: string,
-  repo: string,
-  bootstrap: Bootstrap,
-  standIn: GitHubStandIn | undefined,
-): Promise<void> {
-  const files = seedRepoFiles({ tooling: bootstrap.toolingAccountId, workloadProd: '100000000003' });
-  if (standIn) {
-    if ((await standIn.readFile('main', '.github/workflows/tf-cicd-aws.yml')) === undefined)
-      await standIn.seed(files, 'Terraform repo before onboarding');
-    return;
-  }
-  try {
-    await octokit.git.getRef({ owner, repo, ref: 'heads/main' });
-    return;
-  } catch (error) {
-    if ((error as { status?: number }).status !== 404 && (error as { status?: number }).status !== 409) throw error;
-  }
-  for (const [path, content] of Object.entries(files)) {
-    await octokit.repos.createOrUpdateFileContents({
-      owner,
-      repo,
-      path,
-      branch: 'main',
-      message: `Seed ${path}`,
-      content: Buffer.from(content).toString('base64'),
-    });
   }
 }
 

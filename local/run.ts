@@ -1,15 +1,15 @@
-/** The run behind `npm start`: see local/main.ts. Returns whether everything succeeded. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type Delivery,
-  ensureBundles,
-  type LocalEnvironment,
-  type RoleView,
-  startLocalEnvironment,
-} from './environment';
+/**
+ * The run behind `npm start`: see local/main.ts. Returns the exit code (RUN_EXIT) and never throws: every failure
+ * is printed as `<ErrorName>: <what happened and what was expected>`, never as a stack trace.
+ *
+ * The run checks what it did with the reads the product itself makes (git refs, trees and blobs, the pull request
+ * list; AssumeRole, GetRole and ListAttachedRolePolicies), so any endpoint that can be onboarded against can be
+ * checked too; a check that still cannot be made is reported under "not checked" and does not fail the run.
+ */
+import { ConfigError } from '../functions/lib/errors';
+import { type Delivery, ensureBundles, type LocalEnvironment, startLocalEnvironment } from './environment';
+import { describeError, RUN_EXIT, refuseRealAccounts, SetupError } from './setup-errors';
+import { type AccountReport, checkPullRequest, checkRole } from './verify';
 
 export interface RunOptions {
   accounts: number;
@@ -17,82 +17,137 @@ export interface RunOptions {
   awsEndpoint?: string;
   githubEndpoint?: string;
   repo?: string;
+  /** Let `awsEndpoint` be AWS itself, where the run creates real accounts. */
+  allowRealAccounts?: boolean;
   json?: boolean;
+  /** Where the report (or the one JSON document) goes; default standard output. */
+  stdout?: (text: string) => void;
+  /** Where errors go; default standard error. */
+  stderr?: (text: string) => void;
 }
 
-export interface AccountReport {
-  name: string;
-  accountId: string;
-  executions: { rule: string | undefined; status: string; error?: string; output?: unknown }[];
-  role?: RoleView;
-  pullRequest?: { number: number; url: string; title: string; branch: string; files: string[] };
-  workflowDiff: string[];
-  problems: string[];
-}
+export type { AccountReport } from './verify';
 
-export async function runLocal(options: RunOptions): Promise<boolean> {
+type ExitCode = (typeof RUN_EXIT)[keyof typeof RUN_EXIT];
+
+export async function runLocal(options: RunOptions): Promise<ExitCode> {
   const started = Date.now();
-  const say = options.json ? () => {} : (line = '') => console.log(line);
-  const built = await ensureBundles();
-  say(
-    `oidc-account-onboarding: local run (bundles ${built === 'built' ? 'built into' : 'up to date in'} dist/functions)`,
-  );
+  const stdout = options.stdout ?? ((text: string) => process.stdout.write(text));
+  const stderr = options.stderr ?? ((text: string) => process.stderr.write(text));
+  // The functions log and publish metrics on standard output, as Lambda wants; here that output goes to standard
+  // error, so standard output holds the report (or the one JSON document) alone.
+  const diverted = divertStdout();
+  const emit = (text: string) => diverted.pass(() => stdout(text));
+  const say = options.json ? () => {} : (line = '') => emit(`${line}\n`);
+  const fail = (error: unknown, exitCode: ExitCode): ExitCode => {
+    const { name, message } = named(error);
+    stderr(`${name}: ${message}\n`);
+    if (options.json) emit(`${JSON.stringify({ ok: false, exitCode, error: { name, message } }, null, 2)}\n`);
+    return exitCode;
+  };
 
-  const env = await startLocalEnvironment({
-    handlers: 'bundles',
-    awsEndpoint: options.awsEndpoint,
-    githubEndpoint: options.githubEndpoint,
-    repo: options.repo,
-    keepDir: options.keepDir,
-  });
   try {
-    say(
-      `  AWS     ${env.aws.standIn ? 'embedded stand-in' : 'endpoint'} ${env.aws.endpoint} (management ${env.aws.managementAccountId}, tooling ${env.aws.toolingAccountId})`,
-    );
-    say(
-      `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
-    );
-    say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
-    say();
-
-    const stamp = Date.now().toString(36).slice(-4);
-    const names = Array.from(
-      { length: options.accounts },
-      (_, i) => `workload-sandbox-${stamp}-${String(i + 1).padStart(2, '0')}`,
-    );
-    const reports = await Promise.all(names.map((name) => onboardNewAccount(env, name)));
-
-    for (const report of reports) printAccount(report, say);
-    const invalid = env.github.standIn?.invalidRequests ?? [];
-    const problems = [
-      ...reports.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)),
-      ...invalid.map((r) => `GitHub stand-in rejected a request as invalid: ${JSON.stringify(r).slice(0, 300)}`),
-    ];
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    if (options.json) {
-      console.log(
-        JSON.stringify({ ok: problems.length === 0, seconds: Number(seconds), accounts: reports, problems }, null, 2),
+    let env: LocalEnvironment;
+    try {
+      refuseRealAccounts(options.awsEndpoint, options.allowRealAccounts);
+      const built = await ensureBundles();
+      say(
+        `oidc-account-onboarding: local run (bundles ${built === 'built' ? 'built into' : 'up to date in'} dist/functions)`,
       );
-    } else {
-      if (options.keepDir && env.github.standIn) say(`Repository kept in ${options.keepDir}`);
-      if (problems.length > 0) {
-        say('FAILED:');
-        for (const p of problems) say(`  - ${p}`);
-      } else {
-        say(`OK: ${reports.length} account(s) onboarded in ${seconds} s`);
-      }
+      env = await startLocalEnvironment({
+        handlers: 'bundles',
+        awsEndpoint: options.awsEndpoint,
+        allowRealAccounts: options.allowRealAccounts,
+        githubEndpoint: options.githubEndpoint,
+        repo: options.repo,
+        keepDir: options.keepDir,
+      });
+    } catch (error) {
+      return fail(error, RUN_EXIT.setup);
     }
-    return problems.length === 0;
+    try {
+      return await onboardAndReport(env, options, { say, emit, started });
+    } catch (error) {
+      return fail(error, RUN_EXIT.failed);
+    } finally {
+      await env.stop().catch(() => {});
+    }
   } finally {
-    await env.stop();
+    diverted.restore();
   }
 }
 
+async function onboardAndReport(
+  env: LocalEnvironment,
+  options: RunOptions,
+  out: { say: (line?: string) => void; emit: (text: string) => void; started: number },
+): Promise<ExitCode> {
+  const { say } = out;
+  printSetup(env, say);
+
+  // Six base-36 digits of the clock: names repeat only after 25 days, and the folder is named after the account.
+  const stamp = Date.now().toString(36).slice(-6);
+  const names = Array.from(
+    { length: options.accounts },
+    (_, i) => `workload-sandbox-${stamp}-${String(i + 1).padStart(2, '0')}`,
+  );
+  const reports = await Promise.all(names.map((name) => onboardNewAccount(env, name)));
+
+  for (const report of reports) printAccount(report, say);
+  const invalid = env.github.standIn?.invalidRequests ?? [];
+  const problems = [
+    ...reports.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)),
+    ...invalid.map((r) => `GitHub stand-in rejected a request as invalid: ${JSON.stringify(r).slice(0, 300)}`),
+  ];
+  const unchecked = reports.flatMap((r) => r.unchecked.map((u) => `${r.name}: ${u}`));
+  const seconds = ((Date.now() - out.started) / 1000).toFixed(1);
+  const exitCode = problems.length === 0 ? RUN_EXIT.ok : RUN_EXIT.failed;
+  if (options.json) {
+    out.emit(
+      `${JSON.stringify(
+        {
+          ok: problems.length === 0,
+          exitCode,
+          seconds: Number(seconds),
+          aws: { endpoint: env.aws.endpoint, embedded: Boolean(env.aws.standIn) },
+          github: { url: env.github.url, repository: `${env.github.owner}/${env.github.repo}` },
+          setup: env.notes,
+          accounts: reports,
+          problems,
+          unchecked,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return exitCode;
+  }
+  if (options.keepDir && env.github.standIn) say(`Repository kept in ${options.keepDir}`);
+  printVerdict({ accounts: reports.length, problems, unchecked, seconds }, say);
+  return exitCode;
+}
+
 async function onboardNewAccount(env: LocalEnvironment, name: string): Promise<AccountReport> {
-  const created = await env.createAccount(name);
+  const report: AccountReport = { name, accountId: '', executions: [], workflowDiff: [], problems: [], unchecked: [] };
+  let created: Awaited<ReturnType<LocalEnvironment['createAccount']>>;
+  try {
+    created = await env.createAccount(name);
+  } catch (error) {
+    report.problems.push(describeError(error));
+    return report;
+  }
+  report.accountId = created.accountId;
+  const { owner, repo } = env.github;
+  if (env.github.accountIds.has(created.accountId)) {
+    report.problems.push(
+      `AccountIdReused: the AWS endpoint gave the new account the id ${created.accountId}, which ${owner}/${repo} already onboards (an account folder or an onboarding pull request of an earlier run): expected a new id; the account was not onboarded, so that earlier pull request stays as it is`,
+    );
+    return report;
+  }
+
   // EventBridge may deliver each event at the same time: the executions run concurrently, as they would in AWS.
   const deliveries: Delivery[] = await Promise.all(created.events.map((event) => env.deliver(event)));
-  const executions = deliveries
+  report.executions = deliveries
     .filter((d) => d.report)
     .map((d) => {
       const outcome = d.report?.outcome;
@@ -104,94 +159,51 @@ async function onboardNewAccount(env: LocalEnvironment, name: string): Promise<A
             error: outcome && 'error' in outcome ? `${outcome.error}: ${outcome.cause}` : undefined,
           };
     });
-  const problems: string[] = [];
-  if (executions.length === 0) problems.push('no EventBridge rule matched the account creation events');
-  for (const e of executions)
+  const { problems } = report;
+  if (report.executions.length === 0) problems.push('no EventBridge rule matched the account creation events');
+  for (const e of report.executions)
     if (e.status !== 'SUCCEEDED') problems.push(`execution via ${e.rule} ${e.status}: ${e.error}`);
 
-  const role = await env.readRole(created.accountId);
-  if (!role) problems.push(`role ${env.config.cicdRoleName} missing in ${created.accountId}`);
+  await checkRole(env, report);
+  await checkPullRequest(env, report);
+  return report;
+}
 
-  const pullRequest = await findPullRequest(env, created.accountId);
-  if (!pullRequest) problems.push('no onboarding pull request');
-  const workflowDiff = pullRequest ? await workflowChange(env, pullRequest.branch) : [];
-  if (pullRequest && workflowDiff.filter((l) => l.startsWith('+') || l.startsWith('-')).length !== 2) {
-    problems.push(`the workflow change is not exactly one line:\n${workflowDiff.join('\n')}`);
+function printSetup(env: LocalEnvironment, say: (line?: string) => void): void {
+  say(
+    `  AWS     ${env.aws.standIn ? 'embedded stand-in' : 'endpoint'} ${env.aws.endpoint} (management ${env.aws.managementAccountId}, tooling ${env.aws.toolingAccountId})`,
+  );
+  say(
+    `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
+  );
+  say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
+  for (const note of env.notes) say(`  Setup   ${note}`);
+  if (env.github.accountIds.size > 0) {
+    say(
+      `  Ids     the repository already holds ${env.github.accountIds.size} account id(s): no new account may reuse them`,
+    );
   }
-  return { name, accountId: created.accountId, executions, role, pullRequest, workflowDiff, problems };
+  say();
 }
 
-async function findPullRequest(env: LocalEnvironment, accountId: string) {
-  const { octokit, owner, repo } = env.github;
-  const branch = `${env.config.github.branchPrefix}${accountId}`;
-  const { data } = await octokit.pulls.list({ owner, repo, head: `${owner}:${branch}`, state: 'all' });
-  const pull = data[0];
-  if (!pull) return undefined;
-  const files = await octokit.pulls.listFiles({ owner, repo, pull_number: pull.number });
-  return {
-    number: pull.number,
-    url: pull.html_url,
-    title: pull.title,
-    branch,
-    files: files.data.map((f) => f.filename),
-  };
-}
-
-/** The workflow diff of the onboarding branch against the base: from a real `git clone` when the repository is local
- * and git is installed, else from the two versions read through the API (prefix and suffix trimmed). */
-async function workflowChange(env: LocalEnvironment, branch: string): Promise<string[]> {
-  const workflow = env.config.github.workflowPath;
-  const base = env.config.github.baseBranch;
-  const source = env.github.standIn?.repoDir;
-  if (source && hasGit()) {
-    const dir = mkdtempSync(join(tmpdir(), 'onboarding-clone-'));
-    try {
-      execFileSync('git', ['clone', '--quiet', '--no-single-branch', source, dir], { stdio: 'pipe' });
-      const diff = execFileSync(
-        'git',
-        ['-C', dir, 'diff', '--unified=0', `origin/${base}`, `origin/${branch}`, '--', workflow],
-        { encoding: 'utf8' },
-      );
-      return diff.split('\n').filter((l) => /^[-+@](?!--|\+\+)/.test(l));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+function printVerdict(
+  verdict: { accounts: number; problems: string[]; unchecked: string[]; seconds: string },
+  say: (line?: string) => void,
+): void {
+  if (verdict.problems.length > 0) {
+    say('FAILED:');
+    for (const p of verdict.problems) say(`  - ${p}`);
+  } else {
+    say(`OK: ${verdict.accounts} account(s) onboarded in ${verdict.seconds} s`);
   }
-  const read = async (ref: string) => {
-    const { owner, repo, octokit } = env.github;
-    const { data } = await octokit.repos.getContent({ owner, repo, path: workflow, ref });
-    return Buffer.from((data as { content: string }).content, 'base64')
-      .toString('utf8')
-      .split('\n');
-  };
-  const [before, after] = await Promise.all([read(base), read(branch)]);
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start++;
-  let end = 0;
-  while (
-    end < before.length - start &&
-    end < after.length - start &&
-    before[before.length - 1 - end] === after[after.length - 1 - end]
-  )
-    end++;
-  return [
-    `@@ line ${start + 1} (read through the API) @@`,
-    ...before.slice(start, before.length - end).map((l) => `-${l}`),
-    ...after.slice(start, after.length - end).map((l) => `+${l}`),
-  ];
-}
-
-function hasGit(): boolean {
-  try {
-    execFileSync('git', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  if (verdict.unchecked.length > 0) {
+    say(`Not checked (the endpoints did not allow it; the run does not fail for it):`);
+    for (const u of verdict.unchecked) say(`  - ${u}`);
   }
 }
 
 function printAccount(report: AccountReport, say: (line?: string) => void): void {
-  say(`Account ${report.name} (${report.accountId})`);
+  say(`Account ${report.name} (${report.accountId || 'not created'})`);
   for (const e of report.executions) {
     const output = e.output as { role?: { outcome?: string }; pullRequest?: { outcome?: string } } | undefined;
     const detail =
@@ -216,8 +228,44 @@ function printAccount(report: AccountReport, say: (line?: string) => void): void
     say(`  Pull request #${pr.number} ${pr.title}`);
     say(`    ${pr.url} (branch ${pr.branch})`);
     for (const f of pr.files) say(`    + ${f}`);
-    say('    workflow diff:');
-    for (const line of report.workflowDiff) say(`      ${line}`);
+    if (report.workflowDiff.length > 0) {
+      say('    workflow diff:');
+      for (const line of report.workflowDiff) say(`      ${line}`);
+    }
   }
+  for (const u of report.unchecked) say(`  not checked: ${u}`);
   say();
+}
+
+/** The name and message to print for anything thrown: named errors as they are, anything else by its class. */
+function named(error: unknown): { name: string; message: string } {
+  if (error instanceof SetupError || error instanceof ConfigError) return { name: error.name, message: error.message };
+  if (error instanceof Error) return { name: error.name || 'Error', message: error.message.split('\n')[0] ?? '' };
+  return { name: 'Error', message: String(error) };
+}
+
+/**
+ * Sends whatever is written to standard output to standard error until restored, except what `pass` writes:
+ * the functions' log and metric lines stay visible without mixing into the report or the JSON document.
+ */
+function divertStdout(): { pass<T>(write: () => T): T; restore(): void } {
+  const original = process.stdout.write;
+  let passing = false;
+  process.stdout.write = function write(this: unknown, ...args: unknown[]) {
+    const target = passing ? process.stdout : process.stderr;
+    return (passing ? original : process.stderr.write).apply(target, args as Parameters<typeof original>);
+  } as typeof process.stdout.write;
+  return {
+    pass(write) {
+      passing = true;
+      try {
+        return write();
+      } finally {
+        passing = false;
+      }
+    },
+    restore() {
+      process.stdout.write = original;
+    },
+  };
 }

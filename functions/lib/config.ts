@@ -91,31 +91,34 @@ export const configSchema = z.object({
      */
     pacing: z.boolean().default(true),
   }),
-  terraform: z.object({
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as "eu-central-1"')
-      .default('eu-central-1'),
-    stateBucket: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
-      .default('tf-build-terraform-state'),
-    /** S3 native locking (Terraform >= 1.10). */
-    useLockfile: z.boolean().default(true),
-    /** DynamoDB lock table for older Terraform; omitted when useLockfile is on and this is unset. */
-    lockTable: z
-      .string()
-      .regex(/^[\w.-]{3,255}$/, 'a DynamoDB table name')
-      .optional(),
-    stateKeyPrefix: z
-      .string()
-      .regex(/^[\w./-]*$/, 'an S3 key prefix')
-      .default(''),
-    terraformVersion: z
-      .string()
-      .regex(/^\d+\.\d+(\.\d+)?$/, 'a Terraform version such as "1.11.0"')
-      .default('1.11.0'),
-  }),
+  terraform: z
+    .object({
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as "eu-central-1"')
+        .default('eu-central-1'),
+      stateBucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+        .default('tf-build-terraform-state'),
+      /** S3 native locking (Terraform >= 1.10). */
+      useLockfile: z.boolean().default(true),
+      /** DynamoDB lock table for older Terraform; omitted when useLockfile is on and this is unset. */
+      lockTable: z
+        .string()
+        .regex(/^[\w.-]{3,255}$/, 'a DynamoDB table name')
+        .optional(),
+      stateKeyPrefix: z
+        .string()
+        .regex(/^[\w./-]*$/, 'an S3 key prefix')
+        .default(''),
+      terraformVersion: z
+        .string()
+        .regex(/^\d+\.\d+(\.\d+)?$/, 'a Terraform version such as "1.11.0"')
+        .default('1.11.0'),
+    })
+    // Every field has a default (README "Configure"): a configuration without a terraform block gets them all.
+    .prefault({}),
   filters: z
     .object({
       excludeAccountIds: z.array(accountId).default([]),

@@ -17,6 +17,8 @@ import {
 import { logger } from './logger';
 
 export const USER_AGENT = 'oidc-account-onboarding';
+/** The REST API version every request names (GitHub answers 400 to a version it no longer supports). */
+export const GITHUB_API_VERSION = '2022-11-28';
 export const REQUIRED_APP_PERMISSIONS = 'Contents: write, Pull requests: write, Workflows: write (and Metadata: read)';
 
 /** Secrets are re-read after this long so a rotated token reaches warm containers. */
@@ -49,6 +51,29 @@ export function forgetGitHubCredentials(): void {
   secretCache.clear();
 }
 
+/**
+ * The fetch given to every Octokit of this project (the functions', the CLI's, the local runner's): `inner` (default
+ * the global fetch, looked up at call time) with `X-GitHub-Api-Version` on every request that does not name one.
+ */
+export function githubFetch(inner?: typeof fetch): typeof fetch {
+  return (input, init) => {
+    // Octokit passes a plain object; fakes in the tests read it as one, so a plain object is what goes on.
+    const given = init?.headers;
+    const headers: Record<string, string> = {};
+    if (given instanceof Headers || Array.isArray(given)) {
+      new Headers(given).forEach((value, name) => {
+        headers[name] = value;
+      });
+    } else {
+      Object.assign(headers, given);
+    }
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'x-github-api-version')) {
+      headers['x-github-api-version'] = GITHUB_API_VERSION;
+    }
+    return (inner ?? globalThis.fetch)(input, { ...init, headers });
+  };
+}
+
 /** An Octokit for the configured repository: App or token auth from Secrets Manager, GitHub's rate limits honoured. */
 export async function createGitHubClient(
   config: OnboardingConfig,
@@ -60,7 +85,7 @@ export async function createGitHubClient(
   const common = {
     baseUrl: config.github.apiUrl.replace(/\/+$/, ''),
     userAgent: USER_AGENT,
-    request: options.fetch ? { fetch: options.fetch } : {},
+    request: { fetch: githubFetch(options.fetch) },
     // Octokit's own warnings (deprecations, plugin trouble) go to the structured log, scrubbed; no request dumps.
     log: {
       debug: () => {},

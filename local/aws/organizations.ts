@@ -107,20 +107,38 @@ const createAccountStatus = (request: ReturnType<AwsState['pollCreateAccount']>)
   FailureReason: request.failureReason,
 });
 
+function organizationShape(state: AwsState) {
+  const management = state.getAccount(state.managementAccountId);
+  return {
+    Id: state.organizationId,
+    Arn: state.organizationArn,
+    FeatureSet: 'ALL',
+    MasterAccountArn: state.accountArn(management.id),
+    MasterAccountId: management.id,
+    MasterAccountEmail: management.email,
+    AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
+  };
+}
+
 const operations: Record<string, JsonOperation> = {
-  DescribeOrganization: ({ state }) => {
-    const management = state.getAccount(state.managementAccountId);
-    return {
-      Organization: {
-        Id: state.organizationId,
-        Arn: state.organizationArn,
-        FeatureSet: 'ALL',
-        MasterAccountArn: state.accountArn(management.id),
-        MasterAccountId: management.id,
-        MasterAccountEmail: management.email,
-        AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
-      },
-    };
+  DescribeOrganization: ({ state }) => ({ Organization: organizationShape(state) }),
+
+  /** Only when the stand-in started outside an organization (`organization: 'none'`); the caller becomes its management account. */
+  CreateOrganization: (context) => {
+    const { state } = context;
+    if (state.organizationInUse) {
+      throw new AwsError(
+        'AlreadyInOrganizationException',
+        409,
+        'The provided account is already a member of an organization.',
+      );
+    }
+    const featureSet = str(context, 'FeatureSet', false) || 'ALL';
+    if (featureSet !== 'ALL' && featureSet !== 'CONSOLIDATED_BILLING') {
+      throw invalidInput('You provided a value that does not match the required pattern.', 'INVALID_ENUM');
+    }
+    state.organizationInUse = true;
+    return { Organization: organizationShape(state) };
   },
 
   ListRoots: (context) => {
@@ -261,7 +279,9 @@ const operations: Record<string, JsonOperation> = {
 function guarded(name: string, operation: JsonOperation): JsonOperation {
   return (context) => {
     const { state, caller } = context;
-    if (!state.accounts.has(caller.accountId)) {
+    const outside =
+      !state.accounts.has(caller.accountId) || (!state.organizationInUse && name !== 'CreateOrganization');
+    if (outside) {
       throw new AwsError('AWSOrganizationsNotInUseException', 404, 'Your account is not a member of an organization.');
     }
     if (caller.accountId !== state.managementAccountId && name !== 'DescribeOrganization') {

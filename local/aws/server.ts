@@ -43,25 +43,22 @@ export interface AwsStandInOptions {
   /** Check SigV4 signatures against the issued secret keys (default true). */
   verifySignatures?: boolean;
   faults?: FaultOptions;
+  /**
+   * `seeded` (default): an organization with OUs, the tooling account and its pipeline role, two workload accounts.
+   * `none`: the credentials' account belongs to no organization (Organizations answers AWSOrganizationsNotInUse)
+   * until it calls CreateOrganization, and nothing is seeded, as a fresh AWS-compatible endpoint would be.
+   */
+  organization?: 'seeded' | 'none';
 }
 
-export interface AwsStandIn {
+/** What every stand-in offers; one started with `organization: 'none'` offers only this. */
+export interface BareAwsStandIn {
   url: string;
   port: number;
   region: string;
   state: AwsState;
-  accounts: { management: string; tooling: string; workloads: [string, string] };
-  organization: {
-    id: string;
-    rootId: string;
-    organizationalUnits: { security: string; workloads: string; prod: string; dev: string };
-  };
   /** Long-term credentials of an administrator of the management account. */
   credentials: Credentials;
-  /** `GitHubAction-AssumeRoleWithAction` in the tooling account. */
-  pipelineRoleArn: string;
-  /** A seeded SNS topic in the management account. */
-  topicArn: string;
   /** Every request, in order: `{ service, action, accountId, status }`. */
   calls: CallRecord[];
   /** Every EventBridge event emitted so far. */
@@ -76,6 +73,20 @@ export interface AwsStandIn {
   /** Environment variables for code that builds its own clients (`new IAMClient({})`). */
   env(credentials?: Credentials): Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** A stand-in with the seeded organization. */
+export interface AwsStandIn extends BareAwsStandIn {
+  accounts: { management: string; tooling: string; workloads: [string, string] };
+  organization: {
+    id: string;
+    rootId: string;
+    organizationalUnits: { security: string; workloads: string; prod: string; dev: string };
+  };
+  /** `GitHubAction-AssumeRoleWithAction` in the tooling account. */
+  pipelineRoleArn: string;
+  /** A seeded SNS topic in the management account. */
+  topicArn: string;
 }
 
 const SERVICES: Service[] = [
@@ -208,7 +219,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn> {
+export function startAwsStandIn(options: AwsStandInOptions & { organization: 'none' }): Promise<BareAwsStandIn>;
+export function startAwsStandIn(options?: AwsStandInOptions): Promise<AwsStandIn>;
+export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn | BareAwsStandIn> {
   const region = options.region ?? 'us-east-1';
   const verifySignatures = options.verifySignatures ?? true;
   const state = new AwsState(
@@ -220,7 +233,8 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     },
     { id: SEED.management, name: 'management', email: 'aws+management@example.com' },
   );
-  const seeded = seedOrganization(state);
+  const seeded = options.organization === 'none' ? undefined : seedOrganization(state);
+  if (!seeded) state.organizationInUse = false;
   const credentials = state.issueCredentials(SEED.management);
   const faults = new FaultInjector();
 
@@ -304,20 +318,12 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
 
   const clientConfig = (creds: Credentials = credentials) => ({ region, endpoint: url, credentials: creds });
 
-  return {
+  const bare: BareAwsStandIn = {
     url,
     port,
     region,
     state,
-    accounts: {
-      management: SEED.management,
-      tooling: SEED.tooling,
-      workloads: [SEED.workloadProd, SEED.workloadDev],
-    },
-    organization: { id: state.organizationId, rootId: state.rootId, organizationalUnits: seeded.organizationalUnits },
     credentials,
-    pipelineRoleArn: seeded.pipelineRoleArn,
-    topicArn: seeded.topicArn,
     calls: state.calls,
     events: state.events,
     onEvent: (listener) => state.onEvent(listener),
@@ -337,5 +343,17 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+  if (!seeded) return bare;
+  return {
+    ...bare,
+    accounts: {
+      management: SEED.management,
+      tooling: SEED.tooling,
+      workloads: [SEED.workloadProd, SEED.workloadDev],
+    },
+    organization: { id: state.organizationId, rootId: state.rootId, organizationalUnits: seeded.organizationalUnits },
+    pipelineRoleArn: seeded.pipelineRoleArn,
+    topicArn: seeded.topicArn,
   };
 }

@@ -280,6 +280,10 @@ export class AwsState {
   private readonly childUnits = new Map<string, Set<string>>();
   private readonly listeners = new Set<EventListener>();
   private nextAccountNumber = 200000000000;
+  /** Ids new accounts must not get (see reserveAccountIds). */
+  private readonly reservedAccountIds = new Set<string>();
+  /** False until CreateOrganization when the stand-in starts as an account outside any organization. */
+  organizationInUse = true;
 
   constructor(
     readonly options: StateOptions,
@@ -382,11 +386,19 @@ export class AwsState {
     return account;
   }
 
+  /**
+   * Ids that new accounts must not get, e.g. those a Terraform repository already onboards from an earlier run of
+   * another stand-in instance: CreateAccount numbers on from 200000000000, skipping them.
+   */
+  reserveAccountIds(ids: Iterable<string>): void {
+    for (const id of ids) this.reservedAccountIds.add(id);
+  }
+
   private allocateAccountId(): string {
     let id: string;
     do {
       id = String(this.nextAccountNumber++).padStart(12, '0');
-    } while (this.accounts.has(id));
+    } while (this.accounts.has(id) || this.reservedAccountIds.has(id));
     return id;
   }
 

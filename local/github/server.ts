@@ -22,6 +22,11 @@ export interface GitHubStandInOptions {
   appId?: string | number;
   /** login of the authenticated user: author of pull requests and commits; default `onboarding-bot` */
   login?: string;
+  /**
+   * when set, only the routes it accepts are served (`route` as in `requests`, e.g. `GET /repos/{owner}/{repo}/pulls`)
+   * and every other one answers 404, as a GitHub-compatible API that implements a part of GitHub's would
+   */
+  serves?: (method: string, route: string) => boolean;
 }
 
 export interface RecordedRequest {
@@ -31,6 +36,8 @@ export interface RecordedRequest {
   status: number;
   /** writes count against GitHub's secondary (content-creation) limits */
   contentCreating: boolean;
+  /** the `X-GitHub-Api-Version` header the request carried, if any */
+  apiVersion?: string;
 }
 
 export interface InvalidRequest {
@@ -73,6 +80,8 @@ export interface GitHubStandIn {
 }
 
 const DOCS = 'https://docs.github.com/rest';
+/** the REST API versions GitHub supports; a request naming another one gets 400 */
+const API_VERSIONS = new Set(['2022-11-28']);
 const SECONDARY_LIMIT_MESSAGE =
   'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.';
 /** path parameters that may contain slashes (branch names, file paths) */
@@ -194,12 +203,19 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const raw = await readBody(request);
+    const apiVersion = request.headers['x-github-api-version'];
     const record = (route: string, status: number) =>
-      requests.push({ method, route, status, contentCreating: isContentCreating(method) });
+      requests.push({
+        method,
+        route,
+        status,
+        contentCreating: isContentCreating(method),
+        ...(typeof apiVersion === 'string' ? { apiVersion } : {}),
+      });
 
     let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
     for (const route of routes) {
-      if (route.method !== method) continue;
+      if (route.method !== method || (options.serves && !options.serves(method, `${method} ${route.path}`))) continue;
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
@@ -217,6 +233,10 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
       record(routeName, status);
       send(response, status, body, headers);
     };
+    if (typeof apiVersion === 'string' && !API_VERSIONS.has(apiVersion)) {
+      reply(400, errorBody(400, `Unsupported 'X-GitHub-Api-Version': ${apiVersion}`));
+      return;
+    }
 
     if (
       (params.owner !== undefined && params.owner.toLowerCase() !== owner.toLowerCase()) ||

@@ -91,6 +91,13 @@ describe('oidc-account-onboarding CLI', () => {
     expect(iamWrites()).toBe(iamBefore);
     expect(githubWrites()).toBe(githubBefore);
     expect(gh().requests.length).toBeGreaterThan(githubRequestsBefore);
+    expect(
+      new Set(
+        gh()
+          .requests.slice(githubRequestsBefore)
+          .map((r) => r.apiVersion),
+      ),
+    ).toEqual(new Set(['2022-11-28']));
     expect(await env.readRole(accountId)).toBeUndefined();
   });
 
@@ -101,6 +108,8 @@ describe('oidc-account-onboarding CLI', () => {
       (await aws().state.findSecret(env.aws.managementAccountId, env.config.github.auth.secretArn))?.versions.at(-1)
         ?.secretString ?? '{}',
     ) as { token: string };
+
+    const githubRequestsBefore = gh().requests.length;
 
     // Act
     const { code, stdout } = await cli(['--json', 'plan', accountId], { GITHUB_TOKEN: token });
@@ -117,6 +126,14 @@ describe('oidc-account-onboarding CLI', () => {
     expect(plan.pullRequest.outcome).toBe('opened');
     expect(plan.pullRequest.files).toHaveLength(5);
     expect(plan.pullRequest.workflowDiff.filter((l) => /^[-+]/.test(l))).toHaveLength(2);
+    // The token path builds its own Octokit: it names the API version too.
+    expect(
+      new Set(
+        gh()
+          .requests.slice(githubRequestsBefore)
+          .map((r) => r.apiVersion),
+      ),
+    ).toEqual(new Set(['2022-11-28']));
   });
 
   it('runs the onboarding, following its states, and names the role and the pull request', async () => {

@@ -15,8 +15,8 @@ describe('npm start', () => {
       maxBuffer: 10 * 1024 * 1024,
     });
 
-    // Assess
-    const summary = JSON.parse(stdout.slice(stdout.indexOf('{\n')));
+    // Assess: standard output is one JSON document (the functions' log and metric lines go to standard error)
+    const summary = JSON.parse(stdout);
     expect(summary.problems).toEqual([]);
     expect(summary.ok).toBe(true);
     expect(summary.accounts).toHaveLength(2);

@@ -11,7 +11,13 @@ import {
   GitHubRequestRejected,
   GitHubUnavailable,
 } from '../../functions/lib/errors';
-import { createGitHubClient, forgetGitHubCredentials, toNamedGitHubError } from '../../functions/lib/github-client';
+import {
+  createGitHubClient,
+  forgetGitHubCredentials,
+  GITHUB_API_VERSION,
+  githubFetch,
+  toNamedGitHubError,
+} from '../../functions/lib/github-client';
 import { ensureOnboardingPullRequest } from '../../functions/lib/pull-request';
 import type { AccountContext } from '../../functions/lib/types';
 import { seedRepoFiles } from '../../local/seed-repo';
@@ -74,6 +80,7 @@ describe('createGitHubClient', () => {
     expect(ref.data.object.sha).toBe(fake.branchSha('main'));
     expect(fake.requests[0]?.headers.authorization).toBe(`token ${TOKEN}`);
     expect(fake.requests[0]?.headers['user-agent']).toMatch(/^oidc-account-onboarding /);
+    expect(fake.requests[0]?.headers['x-github-api-version']).toBe(GITHUB_API_VERSION);
   });
 
   it('caches the secret for the container instead of reading it on every client', async () => {
@@ -107,6 +114,8 @@ describe('createGitHubClient', () => {
       'POST /app/installations/678/access_tokens',
       'GET /repos/acme/terraform-aws/git/ref/heads/main',
     ]);
+    // The installation token request goes through the same fetch: it names the API version too.
+    expect(fake.requests.map((r) => r.headers['x-github-api-version'])).toEqual(['2022-11-28', '2022-11-28']);
   });
 
   it.each([
@@ -306,5 +315,47 @@ describe('retries and named errors', () => {
     // Assess
     expect(error).toBeInstanceOf(GitHubRequestRejected);
     expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('githubFetch', () => {
+  const recorder = () => {
+    const seen: Array<Record<string, string>> = [];
+    const inner = (async (_input: string | URL | Request, init?: RequestInit) => {
+      seen.push(init?.headers as Record<string, string>);
+      return new Response('{}');
+    }) as typeof fetch;
+    return { seen, inner };
+  };
+
+  it('adds the API version to headers given as an object, a Headers or pairs, keeping the others', async () => {
+    // Prepare
+    const { seen, inner } = recorder();
+    const wrapped = githubFetch(inner);
+
+    // Act
+    await wrapped('https://api.github.com/zen', { headers: { accept: 'application/json' } });
+    await wrapped('https://api.github.com/zen', { headers: new Headers({ accept: 'text/plain' }) });
+    await wrapped('https://api.github.com/zen', { headers: [['accept', 'x/y']] });
+    await wrapped('https://api.github.com/zen');
+
+    // Assess
+    expect(seen).toEqual([
+      { accept: 'application/json', 'x-github-api-version': '2022-11-28' },
+      { accept: 'text/plain', 'x-github-api-version': '2022-11-28' },
+      { accept: 'x/y', 'x-github-api-version': '2022-11-28' },
+      { 'x-github-api-version': '2022-11-28' },
+    ]);
+  });
+
+  it('leaves a version the caller names alone', async () => {
+    // Prepare
+    const { seen, inner } = recorder();
+
+    // Act
+    await githubFetch(inner)('https://api.github.com/zen', { headers: { 'X-GitHub-Api-Version': '2026-03-10' } });
+
+    // Assess
+    expect(seen).toEqual([{ 'X-GitHub-Api-Version': '2026-03-10' }]);
   });
 });

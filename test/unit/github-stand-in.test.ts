@@ -487,6 +487,43 @@ describe('GitHub stand-in', () => {
     expect(good.headers['x-ratelimit-limit']).toBe('5000');
   });
 
+  it('records the API version each request names and answers 400 to a version GitHub does not support', async () => {
+    // Act
+    await octokit.rest.repos.get({ ...repo, headers: { 'x-github-api-version': '2022-11-28' } });
+    await octokit.rest.repos.get(repo);
+    const unsupported = await statusOf(
+      octokit.rest.repos.get({ ...repo, headers: { 'x-github-api-version': '2021-01-01' } }),
+    );
+
+    // Assess
+    expect(standIn.requests.map((r) => r.apiVersion)).toEqual(['2022-11-28', undefined, '2021-01-01']);
+    expect(unsupported).toMatchObject({ status: 400, message: expect.stringContaining('Unsupported') });
+  });
+
+  it('serves only the routes it is told to, as a partial GitHub-compatible API would', async () => {
+    // Prepare
+    const partial = await startGitHubStandIn({
+      token: TOKEN,
+      serves: (_method, route) => route !== 'GET /repos/{owner}/{repo}/pulls/{pull_number}/files',
+    });
+    const client = new Octokit({ baseUrl: partial.url, auth: TOKEN });
+    try {
+      // Act
+      const files = await statusOf(client.rest.pulls.listFiles({ ...repo, pull_number: 1 }));
+      const repository = await client.rest.repos.get(repo);
+
+      // Assess
+      expect(files.status).toBe(404);
+      expect(repository.status).toBe(200);
+      expect(partial.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+        'GET /repos/acme/terraform-aws/pulls/1/files 404',
+        'GET /repos/{owner}/{repo} 200',
+      ]);
+    } finally {
+      await partial.stop();
+    }
+  });
+
   it('serves a GitHub App installation token that then authorises repository calls', async () => {
     // Prepare
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -511,14 +548,11 @@ describe('GitHub stand-in', () => {
     ]);
   });
 
-  it('answers 1,000 requests quickly', async () => {
+  it('answers 1,000 requests in a row (speed: npm run bench)', async () => {
     // Act
-    const started = Date.now();
     for (let i = 0; i < 1000; i += 1) await octokit.rest.git.getRef({ ...repo, ref: 'heads/main' });
-    const elapsed = Date.now() - started;
 
     // Assess
     expect(standIn.requests.filter((r) => r.status === 200)).toHaveLength(1000);
-    expect(elapsed).toBeLessThan(15_000);
   });
 });
