@@ -61,26 +61,6 @@ export function s3ObjectStore({ client, bucket }: S3ObjectStoreOptions): ObjectS
   };
 }
 
-/** An in-memory store for tests and the embedded runner. */
-export function memoryObjectStore(): ObjectStore & { keys(): string[] } {
-  const objects = new Map<string, string>();
-  return {
-    async putJson(key, value) {
-      objects.set(key, JSON.stringify(value));
-    },
-    async getJson<T>(key: string) {
-      const text = objects.get(key);
-      if (text === undefined) {
-        const error = new Error(`NoSuchKey: ${key}`);
-        error.name = 'NoSuchKey';
-        throw error;
-      }
-      return JSON.parse(text) as T;
-    },
-    keys: () => [...objects.keys()].sort(),
-  };
-}
-
 /**
  * The store of a reconcile function: bucket from RECONCILE_BUCKET, credentials and region from the SDK's default
  * chain; with AWS_ENDPOINT_URL(_S3) set (embedded stand-ins, which the SDK reads itself) objects are addressed

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Octokit } from '@octokit/rest';
+import tar from 'tar-stream';
 import type { OnboardingConfig } from './config';
 import { baseCommitSha, toNamedGitHubError } from './github-client';
 import { isOurCommit, parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
@@ -141,21 +142,28 @@ interface ReadOptions {
 
 /**
  * Reads a gzipped tarball as GitHub serves it (every path under one `<owner>-<repo>-<sha>/` folder; long names in
- * pax `path` records): the files directly inside each `<accountsDir>/<folder>/`, their terraform.tfvars account
- * id, and the workflow text. Everything else is skipped without being kept.
+ * pax `path` records) with tar-stream, which checks each header's checksum: the files directly inside each
+ * `<accountsDir>/<folder>/`, their terraform.tfvars account id, and the workflow text. Only those two kinds of file
+ * are read, and only when the header says they are at most `maxFileBytes`; everything else is skipped unread.
  */
 export async function readRepoFiles(gzipped: Readable, options: ReadOptions): Promise<RepoFiles> {
   const { accountsDir, workflowPath, maxFileBytes } = options;
   const folders: Record<string, RepoFolder> = {};
   let workflowText: string | undefined;
   const prefix = `${accountsDir}/`;
-  for await (const entry of tarEntries(gzipped.pipe(createGunzip()), (path) => {
-    const inRepo = stripTopFolder(path);
-    return inRepo === workflowPath || (inRepo.startsWith(prefix) && inRepo.endsWith(`/${TFVARS_FILE}`));
-  })) {
-    const path = stripTopFolder(entry.path);
-    if (entry.type === 'file' && path === workflowPath) {
-      workflowText = entry.content?.toString('utf8');
+  const extract = tar.extract();
+  const source = gzipped.pipe(createGunzip());
+  source.on('error', (err) => extract.destroy(err));
+  source.pipe(extract);
+  for await (const entry of extract) {
+    const path = stripTopFolder(entry.header.name.replace(/\/$/, ''));
+    const isFile = entry.header.type === 'file' || entry.header.type === 'contiguous-file';
+    const small = (entry.header.size ?? 0) <= maxFileBytes;
+    const content =
+      isFile && small && (path === workflowPath || isTfvars(path, prefix)) ? await readAll(entry) : undefined;
+    if (content === undefined) entry.resume();
+    if (path === workflowPath && content !== undefined) {
+      workflowText = content.toString('utf8');
       continue;
     }
     if (!path.startsWith(prefix)) continue;
@@ -164,10 +172,10 @@ export async function readRepoFiles(gzipped: Readable, options: ReadOptions): Pr
     const folder = `${prefix}${parts[0]}`;
     folders[folder] ??= { files: [] };
     const held = folders[folder];
-    if (entry.type !== 'file') continue;
+    if (!isFile) continue;
     held.files.push(parts[1]);
-    if (parts[1] === TFVARS_FILE && entry.content && entry.content.length <= maxFileBytes) {
-      const id = tfvarsAccountId(entry.content.toString('utf8'));
+    if (content !== undefined) {
+      const id = tfvarsAccountId(content.toString('utf8'));
       if (id) held.tfvarsAccountId = id;
     }
   }
@@ -177,102 +185,11 @@ export async function readRepoFiles(gzipped: Readable, options: ReadOptions): Pr
 
 const stripTopFolder = (path: string): string => path.slice(path.indexOf('/') + 1);
 
-interface TarEntry {
-  path: string;
-  type: 'file' | 'directory' | 'other';
-  /** Present only when `keep(path)` asked for it. */
-  content?: Buffer;
-}
+const isTfvars = (path: string, prefix: string): boolean =>
+  path.startsWith(prefix) && path.endsWith(`/${TFVARS_FILE}`) && path.slice(prefix.length).split('/').length === 2;
 
-const BLOCK = 512;
-
-function field(header: Buffer, offset: number, length: number): string {
-  const raw = header.subarray(offset, offset + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end === -1 ? length : end).toString('utf8');
-}
-
-function parsePax(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space === -1) break;
-    const length = Number(data.subarray(at, space).toString('ascii'));
-    if (!Number.isInteger(length) || length <= 0) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) records[record.slice(0, eq)] = record.slice(eq + 1);
-    at += length;
-  }
-  return records;
-}
-
-/**
- * A minimal streaming reader of POSIX (ustar/pax) and GNU long-name tar archives: yields each entry's path and
- * type, and its content only when `keep(path)` says so.
- */
-async function* tarEntries(stream: AsyncIterable<Buffer>, keep: (path: string) => boolean): AsyncGenerator<TarEntry> {
-  let buffer: Buffer = Buffer.alloc(0);
-  const chunks = stream[Symbol.asyncIterator]();
-  let ended = false;
-  /** Ensures `n` bytes are buffered; false at the end of the stream. */
-  const fill = async (n: number): Promise<boolean> => {
-    const parts = [buffer];
-    let have = buffer.length;
-    while (have < n && !ended) {
-      const next = await chunks.next();
-      if (next.done) ended = true;
-      else {
-        parts.push(next.value);
-        have += next.value.length;
-      }
-    }
-    if (parts.length > 1) buffer = Buffer.concat(parts);
-    return buffer.length >= n;
-  };
-  /** Takes `n` bytes (keeping them only when asked), plus the padding to the next block. */
-  const take = async (n: number, keepBytes: boolean): Promise<Buffer | undefined> => {
-    const padded = Math.ceil(n / BLOCK) * BLOCK;
-    const kept: Buffer[] = [];
-    let left = padded;
-    let wanted = n;
-    while (left > 0) {
-      if (buffer.length === 0 && !(await fill(1))) throw new Error('The tarball ended in the middle of an entry');
-      const slice = buffer.subarray(0, Math.min(left, buffer.length));
-      if (keepBytes && wanted > 0) kept.push(slice.subarray(0, Math.min(wanted, slice.length)));
-      wanted -= slice.length;
-      left -= slice.length;
-      buffer = buffer.subarray(slice.length);
-    }
-    return keepBytes ? Buffer.concat(kept) : undefined;
-  };
-
-  let pax: Record<string, string> = {};
-  let longName: string | undefined;
-  while (await fill(BLOCK)) {
-    const header = buffer.subarray(0, BLOCK);
-    buffer = buffer.subarray(BLOCK);
-    if (header.every((b) => b === 0)) break;
-    const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
-    const typeflag = String.fromCharCode(header[156] ?? 0x30);
-    const magic = field(header, 257, 6);
-    const prefix = magic.startsWith('ustar') ? field(header, 345, 155) : '';
-    const name = field(header, 0, 100);
-    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L') {
-      const data = (await take(size, true)) as Buffer;
-      if (typeflag === 'x') pax = parsePax(data);
-      else if (typeflag === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
-      continue;
-    }
-    const path = pax.path ?? longName ?? (prefix ? `${prefix}/${name}` : name);
-    const realSize = pax.size !== undefined ? Number(pax.size) : size;
-    pax = {};
-    longName = undefined;
-    const type =
-      typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'directory' : 'other';
-    const wanted = type === 'file' && keep(path);
-    const content = await take(type === 'directory' ? 0 : realSize, wanted);
-    yield { path: path.replace(/\/$/, ''), type, ...(wanted && content ? { content } : {}) };
-  }
+async function readAll(entry: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

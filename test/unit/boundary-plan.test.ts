@@ -15,10 +15,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describeRolePlan } from '../../bin/plan';
 import { makeHandler as makeEnsure } from '../../functions/ensure-cicd-role/handler';
 import { observeRole, planRole } from '../../functions/lib/cicd-role';
-import { memoryObjectStore } from '../../functions/lib/object-store';
 import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { MANAGED_TAG, MEMBER_ACCOUNT, testConfig } from '../support/ensure-cicd-role-fixtures';
+import { memoryObjectStore } from '../support/memory-object-store';
 
 const sts = mockClient(STSClient);
 const iam = mockClient(IAMClient);

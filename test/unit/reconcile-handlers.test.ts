@@ -5,13 +5,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsThrottled } from '../../functions/lib/errors';
-import { memoryObjectStore } from '../../functions/lib/object-store';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
 import { makeHandler as makeRepo } from '../../functions/reconcile-repo/handler';
 import { type MetricsSink, makeHandler as makeReport } from '../../functions/reconcile-report/handler';
 import { assumedCredentials, existingRole, stsAccessDenied } from '../support/ensure-cicd-role-fixtures';
 import { FakeGitHub } from '../support/fake-github';
+import { memoryObjectStore } from '../support/memory-object-store';
 import { accounts, onboardedRepoFiles, reconcileConfig } from '../support/reconcile-fixtures';
 import { reconcileOctokit } from '../support/reconcile-github';
 

@@ -1,4 +1,7 @@
-import { observeRepo } from '../../functions/lib/repo-snapshot';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { observeRepo, readRepoFiles } from '../../functions/lib/repo-snapshot';
+import { gzippedTar } from '../../local/github/tarball';
 import { startTestRepo, type TestRepo } from '../support/github-repo';
 import { accounts, onboardedRepoFiles, reconcileConfig } from '../support/reconcile-fixtures';
 
@@ -92,5 +95,49 @@ describe('observeRepo', () => {
         headIsOurs: false,
       },
     ]);
+  });
+
+  describe('the tarball reader', () => {
+    const top = 'acme-terraform-aws-abc1234';
+    const options = { accountsDir: 'aws-accounts', workflowPath: '.github/workflows/tf.yml', maxFileBytes: 64 };
+    const file = (path: string, text: string) => ({
+      path: `${top}/${path}`,
+      kind: 'file' as const,
+      mode: 0o644,
+      content: Buffer.from(text),
+    });
+
+    it("keeps each folder's files and the account of a small tfvars, skipping an oversized one unread", async () => {
+      // Prepare
+      const tarball = gzippedTar('abc1234', top, [
+        file('aws-accounts/a/terraform.tfvars', 'aws_account_id = "200000000001"\n'),
+        file('aws-accounts/a/main.tf', '# a\n'),
+        file('aws-accounts/b/terraform.tfvars', `${'# padding\n'.repeat(20)}aws_account_id = "200000000002"\n`),
+        file('.github/workflows/tf.yml', 'on: push\n'),
+        file('README.md', 'x'),
+      ]);
+
+      // Act
+      const files = await readRepoFiles(Readable.from(tarball), options);
+
+      // Assess
+      expect(files).toEqual({
+        workflowText: 'on: push\n',
+        folders: {
+          'aws-accounts/a': { files: ['main.tf', 'terraform.tfvars'], tfvarsAccountId: '200000000001' },
+          'aws-accounts/b': { files: ['terraform.tfvars'] },
+        },
+      });
+    });
+
+    it('refuses a tarball whose header checksum is wrong', async () => {
+      // Prepare: flip one byte of the first file's header name
+      const tar = gunzipSync(gzippedTar('abc1234', top, [file('aws-accounts/a/main.tf', '# a\n')]));
+      const at = tar.indexOf(Buffer.from('aws-accounts/a/main.tf'));
+      tar[at] = tar[at] === 0x61 ? 0x62 : 0x61;
+
+      // Act / Assess
+      await expect(readRepoFiles(Readable.from(gzipSync(tar)), options)).rejects.toThrow(/header|checksum/i);
+    });
   });
 });
