@@ -14,7 +14,7 @@ import {
   pullRequestTitle,
 } from './onboarding-change';
 import { type CommitPlan, type OnboardingPull, planRepo, type RepoObservation, type RepoPlan } from './repo-plan';
-import { headIsOurs, observeRepo } from './repo-snapshot';
+import { headIsOurs, observeOpenPulls, observeRepo } from './repo-snapshot';
 import { assertSafeChange } from './safe-change';
 import type { AccountContext, PullRequestResult, RoleResult } from './types';
 
@@ -48,7 +48,7 @@ export async function ensureOnboardingPullRequest(
 
   // Two accounts whose names slug alike, created together, both found the folder free. The lower-numbered pull
   // request keeps it; the later one (which sees the earlier now) moves to its collision folder.
-  const again = await observeRepo(octokit, config, { accountId });
+  const again = { ...observation, pulls: await observeOpenPulls(octokit, config, accountId) };
   const replanned = planRepo(input.account, again, config, { force: input.force });
   if (replanned.action.type === 'blocked') {
     // The folder went to the earlier pull request and no other is free: this one must not compete for it.

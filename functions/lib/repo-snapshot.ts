@@ -71,6 +71,21 @@ export async function observeRepo(
   return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls };
 }
 
+/**
+ * The open onboarding pull requests alone (one paginated list): what the writer re-reads right after opening a pull
+ * request, to see a same-slug account's pull request opened meanwhile. Its own pull request's head is the tool's
+ * exactly when it is still the commit the marker it just wrote records.
+ */
+export async function observeOpenPulls(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  accountId: AccountId,
+): Promise<OnboardingPull[]> {
+  const pulls = await listOnboardingPulls(octokit, config, undefined, 'open');
+  for (const p of pulls) if (p.accountId === accountId) p.headIsOurs = p.headSha === p.marker?.commit;
+  return pulls;
+}
+
 /** The tool's own, unamended commit (identity and tree trailer)? */
 export async function headIsOurs(octokit: Octokit, config: OnboardingConfig, sha: string): Promise<boolean> {
   const { owner, repo } = config.github;
@@ -84,6 +99,7 @@ async function listOnboardingPulls(
   octokit: Octokit,
   config: OnboardingConfig,
   accountId: AccountId | undefined,
+  allState: 'open' | 'all' = 'all',
 ): Promise<OnboardingPull[]> {
   const { owner, repo, baseBranch, branchPrefix } = config.github;
   const branch = new RegExp(`^${branchPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{12})$`);
@@ -114,7 +130,7 @@ async function listOnboardingPulls(
         }
       }
     });
-  if (accountId === undefined) await list('all');
+  if (accountId === undefined) await list(allState);
   else await Promise.all([list('open'), list('all', `${branchPrefix}${accountId}`)]);
   return [...byNumber.values()].sort((a, b) => b.number - a.number);
 }

@@ -40,7 +40,7 @@ export interface BenchReport {
   seconds: number;
 }
 
-const GOALS = { newGithub: 8, newContentCreating: 4, rerunGithub: 4, newAws: 9 };
+const GOALS = { newGithub: 10, newContentCreating: 4, rerunGithub: 5, newAws: 9 };
 const STEPS: Step[] = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'];
 const yesNo = (ok: boolean) => (ok ? 'yes' : 'no');
 

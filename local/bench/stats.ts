@@ -96,19 +96,32 @@ export function awsRerunFloor(opts: { ouDepth: number; coldContainer: boolean })
 export function githubOnboardingFloor(): FloorItem[] {
   return [
     { call: 'GET git/ref (base)', count: 1, why: 'base commit' },
-    { call: 'GET git/trees (recursive)', count: 1, why: 'which files exist, blob sha of the workflow' },
-    { call: 'GET git/blobs (workflow)', count: 1, why: 'the workflow text to edit' },
+    {
+      call: 'GET tarball (base)',
+      count: 1,
+      why: "every account folder and the account its tfvars names (a folder is the account's only if it names it), and the workflow",
+    },
+    { call: 'GET pulls (open)', count: 1, why: "folders other accounts' open onboarding PRs claim" },
     { call: 'GET pulls (head=branch)', count: 1, why: 'an existing or declined onboarding PR' },
+    { call: 'GET git/commits (base)', count: 1, why: 'the base tree the new tree builds on' },
     { call: 'POST git/trees', count: 1, why: 'content-creating' },
     { call: 'POST git/commits', count: 1, why: 'content-creating' },
     { call: 'POST git/refs', count: 1, why: 'content-creating' },
     { call: 'POST pulls', count: 1, why: 'content-creating' },
+    {
+      call: 'GET pulls (open)',
+      count: 1,
+      why: "a same-slug account's PR opened meanwhile (the lower number keeps the folder)",
+    },
   ];
 }
 
-/** A re-run that finds its PR up to date: base ref, tree, workflow, PR lookup; no writes. */
+/** A re-run that finds its PR up to date: the reads of the plan, and the proof that the PR's head is the tool's. */
 export function githubRerunFloor(): FloorItem[] {
-  return githubOnboardingFloor().filter((i) => i.call.startsWith('GET'));
+  return [
+    ...githubOnboardingFloor().slice(0, 4),
+    { call: 'GET git/commits (PR head)', count: 1, why: "the head is the tool's own commit (identity and tree)" },
+  ];
 }
 
 /** GB-seconds of one invocation: configured memory × duration (Lambda bills per 1 ms, rounded up). */

@@ -92,14 +92,14 @@ describe('bench call tallies and floors', () => {
     expect(floorTotal(rerun)).toBe(8);
   });
 
-  it('puts the GitHub floor at 8 calls with 4 writes for a new PR and 4 reads for a re-run', () => {
+  it('puts the GitHub floor at 10 calls with 4 writes for a new PR and 5 reads for a re-run (ownership reads every tfvars, the claims and the head)', () => {
     // Act
     const onboarding = githubOnboardingFloor();
     const rerun = githubRerunFloor();
     // Assess
-    expect(floorTotal(onboarding)).toBe(8);
+    expect(floorTotal(onboarding)).toBe(10);
     expect(onboarding.filter((i) => i.call.startsWith('POST'))).toHaveLength(4);
-    expect(floorTotal(rerun)).toBe(4);
+    expect(floorTotal(rerun)).toBe(5);
     expect(rerun.every((i) => i.call.startsWith('GET'))).toBe(true);
   });
 });
