@@ -263,7 +263,9 @@ async function timedReport(): Promise<{ handlerMs: Record<string, number> }> {
     { mode: 'report' } as Json,
     { executionName: `bench-timed-${Date.now().toString(36)}` },
   );
-  if (run.outcome.status !== 'SUCCEEDED') throw new Error(`timed reconcile run ${run.outcome.status}`);
+  if (run.outcome.status !== 'SUCCEEDED') {
+    throw new Error(`timed reconcile run FAILED: ${run.outcome.error}: ${run.outcome.cause ?? ''}`);
+  }
   return { handlerMs };
 }
 
