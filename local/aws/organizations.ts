@@ -1,4 +1,5 @@
 /** AWS Organizations (awsJson1_1, `AWSOrganizationsV20161128.*`): the organization tree, accounts and CreateAccount. */
+import { policyOperations } from './organization-policies';
 import { AwsError } from './protocols';
 import type { JsonOperation, JsonService, OperationContext } from './service';
 import type { Account, AwsState, OrganizationalUnit, Tag } from './state';
@@ -108,6 +109,7 @@ const createAccountStatus = (request: ReturnType<AwsState['pollCreateAccount']>)
 });
 
 const operations: Record<string, JsonOperation> = {
+  ...policyOperations,
   DescribeOrganization: ({ state }) => {
     const management = state.getAccount(state.managementAccountId);
     return {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cloudTrailService } from './cloudtrail';
 import { FaultInjector, type FaultOptions, type ScriptedFault } from './faults';
 import { iamService } from './iam';
 import { organizationsService } from './organizations';
@@ -86,6 +87,7 @@ const SERVICES: Service[] = [
   secretsManagerService,
   statesService,
   s3Service,
+  cloudTrailService,
 ];
 const QUERY_BY_VERSION = new Map<string, QueryService>();
 const QUERY_BY_NAME = new Map<string, QueryService>();
@@ -124,7 +126,8 @@ function route(request: IncomingMessage, body: Buffer): RoutedRequest | AwsError
   }
   const target = request.headers['x-amz-target'];
   if (typeof target === 'string') {
-    const dot = target.indexOf('.');
+    // The operation follows the last dot (CloudTrail's prefix has dots of its own).
+    const dot = target.lastIndexOf('.');
     const service = JSON_BY_PREFIX.get(target.slice(0, dot));
     if (!service) return new AwsError('UnknownOperationException', 400, `The stand-in does not serve ${target}.`);
     let input: unknown;
