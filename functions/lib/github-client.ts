@@ -36,7 +36,7 @@ export interface GitHubClientOptions {
   retryAfterBaseMs?: number;
 }
 
-type GitHubCredentials =
+export type GitHubCredentials =
   | { type: 'token'; token: string }
   | { type: 'app'; appId: string; privateKey: string; installationId: number };
 
@@ -103,7 +103,8 @@ export async function createGitHubClient(
   });
 }
 
-async function readCredentials(config: OnboardingConfig, secrets: SecretsManagerClient): Promise<GitHubCredentials> {
+/** The credentials in the configured secret (cached for SECRET_TTL_MS); `cli doctor` reads them too. */
+export async function readCredentials(config: OnboardingConfig, secrets: SecretsManagerClient): Promise<GitHubCredentials> {
   const { secretArn, type } = config.github.auth;
   const cacheKey = `${type}:${secretArn}`;
   const cached = secretCache.get(cacheKey);

@@ -1,5 +1,5 @@
 /**
- * AWS CloudTrail (awsJson1_1, `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.*`): trails, whether they
+ * AWS CloudTrail (awsJson1_1, `CloudTrail_20131101.*`): trails, whether they
  * log, and their event selectors — what `cli doctor` reads to tell that management events (CreateAccount,
  * MoveAccount…) reach EventBridge. Trails are kept per account, beside the rest of the stand-in's state.
  */
@@ -177,7 +177,7 @@ const operations: Record<string, JsonOperation> = {
 export const cloudTrailService: JsonService = {
   protocol: 'json',
   name: 'cloudtrail',
-  targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+  targetPrefix: 'CloudTrail_20131101',
   operations,
   throttlingError: () => new AwsError('ThrottlingException', 400, 'Rate exceeded'),
   failureError: () => new AwsError('InternalServerError', 500, 'An internal error occurred.'),

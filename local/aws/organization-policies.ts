@@ -1,7 +1,7 @@
 /**
  * Service control policies in the stand-in's Organizations (CreatePolicy, AttachPolicy, DetachPolicy,
  * ListPoliciesForTarget, DescribePolicy): what `cli doctor` reads to simulate a sample account's SCPs. As in AWS,
- * `FullAWSAccess` exists from the start and is attached to the root. Kept beside the state, per stand-in.
+ * `FullAWSAccess` exists from the start and is attached to the root, every OU and every account. Kept beside the state, per stand-in.
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError } from './protocols';
@@ -18,7 +18,12 @@ export interface ServiceControlPolicy {
   awsManaged: boolean;
   /** Root, OU and account ids it is attached to. */
   targets: Set<string>;
+  /** FullAWSAccess: attached to every root, OU and account (as AWS does when SCPs are enabled), but these. */
+  everywhereBut?: Set<string>;
 }
+
+const isAttached = (policy: ServiceControlPolicy, target: string) =>
+  policy.everywhereBut ? !policy.everywhereBut.has(target) : policy.targets.has(target);
 
 const FULL_AWS_ACCESS_ID = 'p-FullAWSAccess';
 const policiesByState = new WeakMap<AwsState, Map<string, ServiceControlPolicy>>();
@@ -38,7 +43,8 @@ export function serviceControlPolicies(state: AwsState): Map<string, ServiceCont
             Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
           }),
           awsManaged: true,
-          targets: new Set([state.rootId]),
+          targets: new Set(),
+          everywhereBut: new Set(),
         },
       ],
     ]);
@@ -116,13 +122,14 @@ export const policyOperations: Record<string, JsonOperation> = {
     const policy = policyOf(context);
     const targetId = String(context.input.TargetId ?? '');
     requireTarget(context.state, targetId);
-    if (policy.targets.has(targetId)) {
+    if (isAttached(policy, targetId)) {
       throw new AwsError(
         'DuplicatePolicyAttachmentException',
         400,
         'The selected policy is already attached to the specified target.',
       );
     }
+    policy.everywhereBut?.delete(targetId);
     policy.targets.add(targetId);
     return {};
   },
@@ -130,9 +137,11 @@ export const policyOperations: Record<string, JsonOperation> = {
   DetachPolicy: (context) => {
     const policy = policyOf(context);
     const targetId = String(context.input.TargetId ?? '');
-    if (!policy.targets.delete(targetId)) {
+    if (!isAttached(policy, targetId)) {
       throw new AwsError('PolicyNotAttachedException', 400, 'The policy is not attached to the specified target.');
     }
+    policy.targets.delete(targetId);
+    policy.everywhereBut?.add(targetId);
     return {};
   },
 
@@ -145,7 +154,7 @@ export const policyOperations: Record<string, JsonOperation> = {
     requireScpType(input);
     const targetId = String(input.TargetId ?? '');
     requireTarget(state, targetId);
-    const attached = [...serviceControlPolicies(state).values()].filter((p) => p.targets.has(targetId));
+    const attached = [...serviceControlPolicies(state).values()].filter((p) => isAttached(p, targetId));
     return { Policies: attached.map((p) => summary(state, p)) };
   },
 };

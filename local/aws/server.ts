@@ -126,8 +126,7 @@ function route(request: IncomingMessage, body: Buffer): RoutedRequest | AwsError
   }
   const target = request.headers['x-amz-target'];
   if (typeof target === 'string') {
-    // The operation follows the last dot (CloudTrail's prefix has dots of its own).
-    const dot = target.lastIndexOf('.');
+    const dot = target.indexOf('.');
     const service = JSON_BY_PREFIX.get(target.slice(0, dot));
     if (!service) return new AwsError('UnknownOperationException', 400, `The stand-in does not serve ${target}.`);
     let input: unknown;
