@@ -2,6 +2,7 @@
  * `cli doctor` against the embedded stand-ins: every prerequisite passes on a correct setup, and each one broken in
  * turn gives its own failing line with its fix (and exit 1), while doctor writes nothing anywhere.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   DetachPolicyCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Io, main } from '../../bin/cli';
 import type { CheckId, CheckResult } from '../../bin/doctor';
 import type { OnboardingConfig } from '../../functions/lib/config';
@@ -185,6 +187,40 @@ describe('cli doctor', () => {
     expect(noWorkflow.byId['github-permissions'].fix).toMatch(/regenerate the token with the workflow scope/);
     expect(noPush.failing).toEqual(['github-permissions']);
     expect(noPush.byId['github-permissions'].fix).toMatch(/Contents: write, Pull requests: write, Workflows: write/);
+  });
+
+  it("reads a GitHub App installation's permissions and fails without Workflows", async () => {
+    // Prepare: App credentials in a secret of their own
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const secretArn = (
+      await new SecretsManagerClient(aws().clientConfig()).send(
+        new CreateSecretCommand({
+          Name: 'doctor/github-app',
+          SecretString: JSON.stringify({
+            appId: '1',
+            installationId: 1,
+            privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+          }),
+        }),
+      )
+    ).ARN as string;
+    const asApp = (c: OnboardingConfig) => ({
+      ...c,
+      github: { ...c.github, auth: { type: 'app' as const, secretArn } },
+    });
+    const granted = await doctor({ config: asApp });
+    delete gh().grants.installation.workflows;
+
+    // Act
+    const result = await doctor({ config: asApp });
+    gh().grants.installation.workflows = 'write';
+
+    // Assess
+    expect(granted.failing).toEqual([]);
+    expect(granted.byId['github-permissions'].detail).toMatch(/the App's installation on .* has Contents: write/);
+    expect(result.failing).toEqual(['github-permissions']);
+    expect(result.byId['github-permissions'].detail).toBe("the App's installation lacks Workflows: write");
+    expect(result.byId['github-permissions'].fix).toMatch(/grant Workflows: write/);
   });
 
   it('fails the workflow line when the matrix is missing or has no room under 256 jobs', async () => {
