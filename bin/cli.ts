@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { logger } from '../functions/lib/logger';
+import { doctorCommand } from './doctor';
 import { reconcileCommand, runCommand, statusCommand } from './executions';
 import { planCommand } from './plan';
 import { EXIT, type ExitCode, explain, type GlobalOptions, type Io, processIo } from './shared';
@@ -80,6 +81,12 @@ function program(io: Io, setCode: (code: ExitCode) => void): Command {
     .action((accountId: string, flags: { force: boolean; githubTokenSecret?: string | boolean }, command: Command) =>
       run(() => planCommand(accountId, flags, globals(command), io)),
     );
+
+  cli
+    .command('doctor')
+    .description('check every prerequisite read-only, one line each with the fix (exit 1 when any is not met)')
+    .option('--sample <n>', 'member accounts to try the access role in (the most recently joined)', '3')
+    .action((flags: { sample: string }, command: Command) => run(() => doctorCommand(flags, globals(command), io)));
 
   cli
     .command('local')

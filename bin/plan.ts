@@ -239,10 +239,9 @@ async function githubClient(
     const region = /^arn:aws[\w-]*:secretsmanager:([a-z0-9-]+):/.exec(secretArn)?.[1] ?? 'us-east-1';
     const { createGitHubClient } = await import('../functions/lib/github-client');
     const github = { ...config.github, apiUrl: baseUrl, auth: { ...config.github.auth, secretArn } };
-    return createGitHubClient(
-      { ...config, github },
-      new SecretsManagerClient(awsClientConfig(options, region)),
-    ) as unknown as Promise<Octokit>;
+    return createGitHubClient({ ...config, github }, new SecretsManagerClient(awsClientConfig(options, region)), {
+      access: 'read',
+    }) as unknown as Promise<Octokit>;
   }
   const token = io.env.GITHUB_TOKEN;
   if (!token) {

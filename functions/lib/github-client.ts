@@ -36,9 +36,55 @@ export interface GitHubClientOptions {
   fetch?: typeof fetch;
   /** Milliseconds per second of retry-after/backoff; tests pass 0 to retry at once. */
   retryAfterBaseMs?: number;
+  /**
+   * What the function does with the repository (a GitHub App's installation token is scoped to it): `write` opens
+   * pull requests (open-pull-request), `read` only reads (reconcile-repo, plan). Default `write`.
+   */
+  access?: GitHubAccess;
 }
 
-type GitHubCredentials =
+export type GitHubAccess = 'read' | 'write';
+
+/**
+ * The permissions of an installation token, per access: labels and comments on a pull request go through the issues
+ * API, which a token with Pull requests: write may use on pull requests.
+ */
+export const INSTALLATION_TOKEN_PERMISSIONS: Record<GitHubAccess, Record<string, 'read' | 'write'>> = {
+  write: { contents: 'write', pull_requests: 'write', workflows: 'write', metadata: 'read' },
+  read: { contents: 'read', pull_requests: 'read', metadata: 'read' },
+};
+
+type AppAuth = ReturnType<typeof createAppAuth>;
+type AuthHook = NonNullable<AppAuth['hook']>;
+
+/**
+ * createAppAuth, but every installation token it uses is scoped to one repository and these permissions (the
+ * strategy's own hook asks for the installation's every repository and permission). Tokens are still cached by
+ * @octokit/auth-app and renewed before they expire, so a warm container's client keeps working.
+ */
+function scopedAppAuth(repositoryNames: string[], permissions: Record<string, 'read' | 'write'>) {
+  return (options: Parameters<typeof createAppAuth>[0]) => {
+    const auth = createAppAuth(options);
+    const scope = { type: 'installation' as const, repositoryNames, permissions };
+    const hook: AuthHook = async (request, route, parameters) => {
+      const merge = request.endpoint.merge as (
+        route: unknown,
+        parameters?: unknown,
+      ) => { url?: string; headers: Record<string, string> };
+      const endpoint = merge(route, parameters);
+      // The App's own endpoints take its JWT: the strategy's hook knows them.
+      if (/^(https?:\/\/[^/]+)?(\/api\/v3)?\/app(\/|$)/.test(endpoint.url ?? '')) {
+        return auth.hook(request, route, parameters);
+      }
+      const { token } = await auth(scope);
+      endpoint.headers.authorization = `token ${token}`;
+      return request(endpoint as unknown as Parameters<typeof request>[0]);
+    };
+    return Object.assign((authOptions: Parameters<AppAuth>[0]) => auth(authOptions), { hook });
+  };
+}
+
+export type GitHubCredentials =
   | { type: 'token'; token: string }
   | { type: 'app'; appId: string; privateKey: string; installationId: number };
 
@@ -121,14 +167,19 @@ export async function createGitHubClient(
     },
   };
   if (credentials.type === 'token') return new OctokitWithPlugins({ ...common, auth: credentials.token });
+  const access = options.access ?? 'write';
   return new OctokitWithPlugins({
     ...common,
-    authStrategy: createAppAuth,
+    authStrategy: scopedAppAuth([config.github.repo], INSTALLATION_TOKEN_PERMISSIONS[access]),
     auth: { appId: credentials.appId, privateKey: credentials.privateKey, installationId: credentials.installationId },
   });
 }
 
-async function readCredentials(config: OnboardingConfig, secrets: SecretsManagerClient): Promise<GitHubCredentials> {
+/** The credentials in the configured secret (cached for SECRET_TTL_MS); `cli doctor` reads them too. */
+export async function readCredentials(
+  config: OnboardingConfig,
+  secrets: SecretsManagerClient,
+): Promise<GitHubCredentials> {
   const { secretArn, type } = config.github.auth;
   const cacheKey = `${type}:${secretArn}`;
   const cached = secretCache.get(cacheKey);

@@ -53,7 +53,8 @@ export const defaultDeps = (): RepoDeps => {
   const secrets = new SecretsManagerClient({});
   return {
     config,
-    github: () => createGitHubClient(config, secrets),
+    // Read-only: an App's installation token for this function can read the repository and nothing else.
+    github: () => createGitHubClient(config, secrets, { access: 'read' }),
     store: objectStoreFromEnv(process.env),
   };
 };

@@ -1,4 +1,5 @@
 /** AWS Organizations (awsJson1_1, `AWSOrganizationsV20161128.*`): the organization tree, accounts and CreateAccount. */
+import { policyOperations } from './organization-policies';
 import { AwsError } from './protocols';
 import type { JsonOperation, JsonService, OperationContext } from './service';
 import type { Account, AwsState, OrganizationalUnit, Tag } from './state';
@@ -121,6 +122,7 @@ function organizationShape(state: AwsState) {
 }
 
 const operations: Record<string, JsonOperation> = {
+  ...policyOperations,
   DescribeOrganization: ({ state }) => ({ Organization: organizationShape(state) }),
 
   /** Only when the stand-in started outside an organization (`organization: 'none'`); the caller becomes its management account. */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cloudTrailService } from './cloudtrail';
 import { FaultInjector, type FaultOptions, type ScriptedFault } from './faults';
 import { iamService } from './iam';
 import { organizationsService } from './organizations';
@@ -97,6 +98,7 @@ const SERVICES: Service[] = [
   secretsManagerService,
   statesService,
   s3Service,
+  cloudTrailService,
 ];
 const QUERY_BY_VERSION = new Map<string, QueryService>();
 const QUERY_BY_NAME = new Map<string, QueryService>();

@@ -118,7 +118,24 @@ function paginate<T>(items: T[], query: Record<string, string>, pageUrl: (page: 
   };
 }
 
+/**
+ * What the credentials may do, as GitHub tells it (`cli doctor` reads it; the stand-in does not enforce it): a
+ * classic token's `x-oauth-scopes` header (sent only when set), the repository's `permissions` for the caller, and
+ * the App installation's permissions. Tests change them in place.
+ */
+export interface CredentialGrants {
+  tokenScopes?: string[];
+  repository: { admin: boolean; maintain: boolean; push: boolean; triage: boolean; pull: boolean };
+  installation: Record<string, 'read' | 'write' | 'admin'>;
+}
+
+export const defaultGrants = (): CredentialGrants => ({
+  repository: { admin: true, maintain: true, push: true, triage: true, pull: true },
+  installation: { contents: 'write', pull_requests: 'write', workflows: 'write', issues: 'write', metadata: 'read' },
+});
+
 export class RepoModel {
+  readonly grants: CredentialGrants = defaultGrants();
   private readonly items = new Map<number, ItemRecord>();
   private readonly labelIds = new Map<string, LabelRecord>();
   private readonly issuedTokens = new Set<string>();
@@ -175,7 +192,7 @@ export class RepoModel {
       allow_squash_merge: true,
       allow_rebase_merge: true,
       delete_branch_on_merge: false,
-      permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+      permissions: { ...this.grants.repository },
     };
   }
 
@@ -490,7 +507,7 @@ export class RepoModel {
             access_tokens_url: `${this.options.baseUrl}/app/installations/1/access_tokens`,
             app_id: 1,
             target_type: 'Organization',
-            permissions: { contents: 'write', pull_requests: 'write', workflows: 'write', issues: 'write' },
+            permissions: { ...this.grants.installation },
             events: [],
           },
         }),
@@ -507,7 +524,7 @@ export class RepoModel {
             body: {
               token,
               expires_at: new Date(Date.now() + 3600_000).toISOString(),
-              permissions: { contents: 'write', pull_requests: 'write', workflows: 'write', issues: 'write' },
+              permissions: { ...this.grants.installation },
               repository_selection: 'selected',
             },
           };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitStore, GitStoreError } from './git-store';
 import { type OpenApiValidator, sharedValidator } from './openapi';
-import { HttpError, RepoModel, type Route, type RouteResponse } from './routes';
+import { type CredentialGrants, HttpError, RepoModel, type Route, type RouteResponse } from './routes';
 
 export interface GitHubStandInOptions {
   /** bare repository directory (created when missing, reused when it is one); default: a temp dir removed by stop() */
@@ -65,6 +65,8 @@ export interface GitHubStandIn {
   repo: string;
   defaultBranch: string;
   requests: RecordedRequest[];
+  /** What GitHub tells of the credentials' permissions (changed in place by tests). */
+  grants: CredentialGrants;
   invalidRequests: InvalidRequest[];
   store: GitStore;
   setFaults(faults: GitHubFaults): void;
@@ -172,6 +174,7 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
       'x-ratelimit-used': `${5000 - rateRemaining}`,
       'x-ratelimit-reset': `${Math.floor(Date.now() / 1000) + 3600}`,
       'x-ratelimit-resource': 'core',
+      ...(model?.grants.tokenScopes ? { 'x-oauth-scopes': model.grants.tokenScopes.join(', ') } : {}),
       ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       ...headers,
     });
@@ -331,6 +334,7 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     repo,
     defaultBranch,
     requests,
+    grants: repoModel.grants,
     invalidRequests,
     store,
     setFaults(next) {

@@ -64,6 +64,18 @@ beforeEach(() => {
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
 });
 
+/** The fake's fetch, keeping the body of each installation token request. */
+function tokenRequests(fake: ReturnType<typeof seeded>) {
+  const bodies: unknown[] = [];
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).endsWith('/access_tokens')) {
+      bodies.push(JSON.parse(String(init?.body ?? '{}')));
+    }
+    return fake.fetch(input, init);
+  };
+  return { fetch, bodies };
+}
+
 describe('createGitHubClient', () => {
   it('authenticates with the token from Secrets Manager, JSON or bare, and names itself', async () => {
     // Prepare
@@ -104,8 +116,10 @@ describe('createGitHubClient', () => {
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ appId: 12345, privateKey: pem, installationId: 678 }) });
 
+    const minted = tokenRequests(fake);
+
     // Act
-    const octokit = await createGitHubClient(makeConfig('app'), secrets, { fetch: fake.fetch });
+    const octokit = await createGitHubClient(makeConfig('app'), secrets, { fetch: minted.fetch });
     const ref = await getMain(octokit);
 
     // Assess
@@ -116,6 +130,35 @@ describe('createGitHubClient', () => {
     ]);
     // The installation token request goes through the same fetch: it names the API version too.
     expect(fake.requests.map((r) => r.headers['x-github-api-version'])).toEqual(['2022-11-28', '2022-11-28']);
+    // The installation token is scoped to the one repository and what opening a pull request needs.
+    expect(minted.bodies).toEqual([
+      {
+        repositories: ['terraform-aws'],
+        permissions: { contents: 'write', pull_requests: 'write', workflows: 'write', metadata: 'read' },
+      },
+    ]);
+  });
+
+  it('asks for a read-only installation token for a reader (reconcile-repo, plan), once per client', async () => {
+    // Prepare
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const fake = seeded({ app: { appId: '12345', installationId: 678 } });
+    secretsMock
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ appId: 12345, privateKey: pem, installationId: 678 }) });
+
+    const minted = tokenRequests(fake);
+
+    // Act
+    const octokit = await createGitHubClient(makeConfig('app'), secrets, { fetch: minted.fetch, access: 'read' });
+    await getMain(octokit);
+    await getMain(octokit);
+
+    // Assess
+    expect(minted.bodies).toEqual([
+      { repositories: ['terraform-aws'], permissions: { contents: 'read', pull_requests: 'read', metadata: 'read' } },
+    ]);
   });
 
   it.each([
