@@ -244,6 +244,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`,
       ),
       RECONCILE_TOPIC_ARN: bootstrap.topicArn,
+      CLAIMS_BUCKET: await ensureBucket(clientConfig, `oidc-account-onboarding-claims-${bootstrap.managementAccountId}`),
     };
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;

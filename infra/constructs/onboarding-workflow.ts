@@ -18,6 +18,7 @@ import {
   aws_events_targets as targets,
   Validations,
 } from 'aws-cdk-lib';
+import { AccountClaims } from './account-claims';
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
@@ -85,6 +86,8 @@ export class OnboardingWorkflow extends Construct {
       memorySize: 256,
     });
     this.grantOrganizationsRead(this.resolveAccount, managementAccountId);
+    // One writer per account creation: the first event's execution claims the account (account-claim.ts).
+    new AccountClaims(this, 'Claims', { claimant: this.resolveAccount });
 
     this.ensureCicdRole = this.stepFunction('EnsureCicdRole', 'ensure-cicd-role', {
       description: 'Onboarding: creates or converges the cicd role in the member account',
