@@ -65,7 +65,10 @@ describe('one writer per account creation', () => {
         ].sort(),
       );
       expect(deliveries.map((d) => d.report?.outcome.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-      const outputs = deliveries.map((d) => d.report?.outcome.output as Record<string, unknown>);
+      const outputs = deliveries.map((d) => {
+        const outcome = d.report?.outcome;
+        return (outcome?.status === 'SUCCEEDED' ? outcome.output : {}) as Record<string, unknown>;
+      });
       expect(outputs.filter((o) => o.outcome === 'onboarded')).toHaveLength(1);
       expect(outputs.filter((o) => o.decision === 'duplicate')).toEqual([
         expect.objectContaining({ decision: 'duplicate', accountId, claimedBy: expect.any(String) }),
