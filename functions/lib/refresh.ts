@@ -1,6 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import { cicdRoleArn } from './cicd-role';
 import type { OnboardingConfig } from './config';
+import { AccountNotFound } from './errors';
 import { httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import { applyRepoPlan } from './pull-request';
@@ -121,7 +122,13 @@ async function regenerate(
   pull: OnboardingPull,
 ): Promise<Pick<RefreshedPull, 'outcome' | 'detail'>> {
   const { octokit, config } = deps;
-  const account = await deps.readAccount(pull.accountId);
+  let account: AccountContext;
+  try {
+    account = await deps.readAccount(pull.accountId);
+  } catch (err) {
+    if (!(err instanceof AccountNotFound)) throw err;
+    return { outcome: 'skipped', detail: `account ${pull.accountId} is not in the organization: ${err.message}` };
+  }
   const plan = planRepo(account, obs, config, { force: true });
   // Only the tool's own open pull request is ever rewritten here; anything else is the onboarding's business.
   if (plan.action.type !== 'update' || plan.action.pull.number !== pull.number) {
