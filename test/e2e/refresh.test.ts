@@ -105,4 +105,35 @@ describe('refresh on conflict', () => {
     // The final base is quiet again.
     expect((await refresh()).result.outcome).toBe('idle');
   }, 600_000);
+
+  it('never touches a pull request a person pushed to, even when it conflicts', async () => {
+    // Prepare: two onboarding pull requests; a person pushes to one
+    const [edited, other] = await Promise.all([env.createAccount('owned-by-rita'), env.createAccount('merged-first')]);
+    await Promise.all([edited, other].flatMap((c) => c.events.map((e) => env.deliver(e))));
+    const refresh = refresher();
+    await refresh();
+    const branch = `onboarding/${edited.accountId}`;
+    const personal = await gh().store.commitFiles(
+      branch,
+      { [`aws-accounts/owned-by-rita/notes.md`]: 'mine\n' },
+      'Rita adds notes',
+      { name: 'Rita Reviewer', email: 'rita@example.com', date: new Date().toISOString() },
+    );
+    const all = (await gh().listPulls()) as Array<{ number: number; state: string; head: { ref: string } }>;
+    const otherPull = all.find((p) => p.state === 'open' && p.head.ref === `onboarding/${other.accountId}`);
+
+    // Act: the other one merges, so Rita's now conflicts on the matrix line
+    await env.github.octokit.rest.pulls.merge({ ...repo(), pull_number: otherPull?.number as number });
+    const run = await refresh();
+
+    // Assess
+    const ritaPull = (await gh().listPulls()).find((p) => (p as { head: { ref: string } }).head.ref === branch) as {
+      mergeable: boolean;
+      head: { sha: string };
+    };
+    expect(ritaPull.mergeable).toBe(false);
+    expect(ritaPull.head.sha).toBe(personal);
+    expect(run.writes).toEqual([]);
+    expect(run.result.refreshed).toEqual([]);
+  }, 120_000);
 });
