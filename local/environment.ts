@@ -244,7 +244,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`,
       ),
       RECONCILE_TOPIC_ARN: bootstrap.topicArn,
-      CLAIMS_BUCKET: await ensureBucket(clientConfig, `oidc-account-onboarding-claims-${bootstrap.managementAccountId}`),
+      CLAIMS_BUCKET: await ensureBucket(
+        clientConfig,
+        `oidc-account-onboarding-claims-${bootstrap.managementAccountId}`,
+      ),
     };
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;

@@ -3,8 +3,8 @@ import {
   aws_iam as iam,
   type aws_lambda as lambda,
   RemovalPolicy,
-  aws_s3 as s3,
   Stack,
+  aws_s3 as s3,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';

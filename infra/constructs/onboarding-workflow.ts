@@ -18,10 +18,10 @@ import {
   aws_events_targets as targets,
   Validations,
 } from 'aws-cdk-lib';
-import { AccountClaims } from './account-claims';
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
+import { AccountClaims } from './account-claims';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms, topicAlarm } from './definition-state-machine';
 
 export interface OnboardingWorkflowProps {

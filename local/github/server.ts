@@ -292,7 +292,12 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     if (method === 'GET' && result.status === 200 && result.body !== undefined && !Buffer.isBuffer(result.body)) {
       const etag = `W/"${createHash('sha256').update(JSON.stringify(result.body)).digest('hex')}"`;
       const asked = request.headers['if-none-match'];
-      if (asked && String(asked).split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
+      if (
+        asked &&
+        String(asked)
+          .split(',')
+          .some((tag) => tag.trim() === etag || tag.trim() === '*')
+      ) {
         record(routeName, 304);
         response.writeHead(304, { etag, 'x-github-request-id': `STANDIN:${++requestCounter}` });
         response.end();

@@ -21,7 +21,10 @@ afterEach(() => {
 
 const gh = () => env.github.standIn as NonNullable<LocalEnvironment['github']['standIn']>;
 const aws = () => env.aws.standIn as NonNullable<LocalEnvironment['aws']['standIn']>;
-const githubWrites = () => gh().requests.filter((r) => r.contentCreating).map((r) => r.route);
+const githubWrites = () =>
+  gh()
+    .requests.filter((r) => r.contentCreating)
+    .map((r) => r.route);
 const createRoles = (accountId: string) =>
   aws().calls.filter((c) => c.service === 'iam' && c.accountId === accountId && c.action === 'CreateRole');
 const eventName = (e: Record<string, unknown>) => (e.detail as { eventName?: string }).eventName;

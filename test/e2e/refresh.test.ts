@@ -115,7 +115,7 @@ describe('refresh on conflict', () => {
     const branch = `onboarding/${edited.accountId}`;
     const personal = await gh().store.commitFiles(
       branch,
-      { [`aws-accounts/owned-by-rita/notes.md`]: 'mine\n' },
+      { 'aws-accounts/owned-by-rita/notes.md': 'mine\n' },
       'Rita adds notes',
       { name: 'Rita Reviewer', email: 'rita@example.com', date: new Date().toISOString() },
     );
