@@ -42,7 +42,9 @@ type OnboardingOutput =
       role: Omit<RoleResult, 'accessRole'>;
       pullRequest: PullRequestResult;
     }
-  | { decision: 'skip'; accountId: string; reason: string };
+  | { decision: 'skip'; accountId: string; reason: string }
+  /** The other event's execution of the same account creation (it holds the account's claim). */
+  | { decision: 'duplicate'; accountId: string; claimedBy: string; claimedAt: string };
 
 export interface FollowedExecution {
   executionArn: string;
@@ -154,6 +156,10 @@ export async function runCommand(
     return EXIT.failed;
   }
   const output = followed.output as OnboardingOutput;
+  if ('decision' in output && output.decision === 'duplicate') {
+    out.line(`Duplicate for ${output.accountId}: ${output.claimedBy} onboards this account creation`);
+    return EXIT.ok;
+  }
   if ('decision' in output) {
     out.line(`Skipped ${output.accountId}: ${output.reason}`);
     out.line(
@@ -230,7 +236,10 @@ function statusRow(d: DescribeExecutionCommandOutput) {
   let accountId: string | undefined;
   let text: string;
   let pullRequestUrl: string | undefined;
-  if (output && 'decision' in output) {
+  if (output && 'decision' in output && output.decision === 'duplicate') {
+    accountId = output.accountId;
+    text = `duplicate ${output.accountId}: the other event's execution onboards it (${output.claimedBy.split(':').pop()})`;
+  } else if (output && 'decision' in output) {
     accountId = output.accountId;
     text = `skipped ${output.accountId}: ${output.reason}`;
   } else if (output) {

@@ -265,6 +265,10 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         ensureBucket(clientConfig, `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`),
       ),
       RECONCILE_TOPIC_ARN: bootstrap.topicArn,
+      CLAIMS_BUCKET: await ensureBucket(
+        clientConfig,
+        `oidc-account-onboarding-claims-${bootstrap.managementAccountId}`,
+      ),
     };
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;

@@ -184,6 +184,31 @@ export const RETRY_CONTRACT = {
     },
     neverThrown: { AccountNotReady: MEMBER_ACCOUNT_BUNDLED },
   },
+  // Scheduled every few minutes: a transient GitHub error ends the run (Deferred) and the next run is its retry.
+  refresh: {
+    throws: {
+      InvalidInput: 'fail',
+      ConfigError: 'fail',
+      GitHubAuthFailed: 'fail',
+      GitHubRequestRejected: 'fail',
+      GitHubRateLimited: 'fail',
+      GitHubUnavailable: 'fail',
+      GitHubConflict: 'fail',
+      // A person decides (as for open-pull-request): the repository or the templates need a fix first.
+      TemplateError: 'fail',
+      WorkflowMatrixNotFound: 'fail',
+      MatrixLimitExceeded: 'fail',
+      UnsafeChange: 'fail',
+      AwsThrottled: 'retry',
+      AwsUnavailable: 'retry',
+    },
+    neverThrown: {
+      AccountNotFound: 'an account that left the organization is reported as skipped; its pull request is left alone',
+      AccountCreationFailed:
+        'organization.ts is bundled for readAccount; the refresh never resolves a CreateAccount request',
+      AccountNotReady: 'cicd-role.ts is bundled for the role ARN; the refresh never assumes a member role',
+    },
+  },
 } as const satisfies Record<string, FunctionContract>;
 
 export type FunctionName = keyof typeof RETRY_CONTRACT;

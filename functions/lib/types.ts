@@ -31,6 +31,8 @@ export type Trigger = 'event' | 'manual' | 'reconcile';
 export type ResolveResult =
   | { decision: 'pending'; createAccountRequestId: string }
   | { decision: 'skip'; accountId: AccountId; reason: string }
+  /** Another execution of the same account creation holds the account's claim (account-claim.ts): nothing to do. */
+  | { decision: 'duplicate'; accountId: AccountId; claimedBy: string; claimedAt: string }
   | { decision: 'onboard'; account: AccountContext; trigger: Trigger; force: boolean; drift: string[] };
 
 /** `not-managed`: the role is someone else's (no managed tag, adoption off); nothing was changed. */

@@ -79,7 +79,9 @@ export function makeHandler(
           `The repository needs a person before account ${account.accountId} can be onboarded; nothing was written: ${(result.changes ?? []).join('; ')}`,
         );
       }
-      if (ONBOARDED.has(result.outcome)) {
+      // Accounts, not executions: an event execution holds the account's claim (one per account creation); a
+      // manual or reconcile run counts only when it opens the account's pull request.
+      if (event.trigger === 'event' ? ONBOARDED.has(result.outcome) : result.outcome === 'opened') {
         countOnce(deps.metrics, ONBOARDING_METRIC.onboarded, {
           accountId: account.accountId,
           executionId: event.executionId,

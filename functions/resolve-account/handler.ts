@@ -1,6 +1,8 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type ClaimStore, claimAccount, s3ClaimStore } from '../lib/account-claim';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { AccountNotReady } from '../lib/errors';
+import { AccountNotReady, ConfigError } from '../lib/errors';
 import { type ExecutionInput, parseExecutionInput } from '../lib/execution-input';
 import { type LambdaContext, logger, startInvocation } from '../lib/logger';
 import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
@@ -14,6 +16,8 @@ export interface ResolveAccountDeps {
   organizations: OrganizationsClient;
   /** Counts skipped accounts; none in tests that do not pass it. */
   metrics?: MetricsSink;
+  /** Where event-triggered executions claim their account (one writer per account creation); none in unit tests. */
+  claims?: ClaimStore;
 }
 
 /** The state machine passes the execution input untouched, and its execution id for the logs. */
@@ -55,20 +59,39 @@ export function makeHandler(deps: ResolveAccountDeps) {
       });
       return { decision: 'skip', accountId: account.accountId, reason };
     }
+    const trigger = TRIGGERS[input.kind];
+    if (trigger === 'event' && deps.claims) {
+      const claim = await claimAccount(deps.claims, account.accountId, event.executionId ?? 'unknown-execution');
+      if (!claim.claimed) {
+        logger.info('Another execution onboards this account creation; ending as duplicate', { ...claim.heldBy });
+        return {
+          decision: 'duplicate',
+          accountId: account.accountId,
+          claimedBy: claim.heldBy.executionId,
+          claimedAt: claim.heldBy.claimedAt,
+        };
+      }
+    }
     const drift = input.kind === 'reconcile' ? input.drift : [];
-    logger.info('Account resolved for onboarding', { trigger: TRIGGERS[input.kind], force });
-    return { decision: 'onboard', account, trigger: TRIGGERS[input.kind], force, drift };
+    logger.info('Account resolved for onboarding', { trigger, force });
+    return { decision: 'onboard', account, trigger, force, drift };
   };
 }
 
 // Created once per container; Organizations is a global service served from us-east-1.
 const organizations = new OrganizationsClient({ region: 'us-east-1' });
 
-export const defaultDeps = (): ResolveAccountDeps => ({
-  config: configFromEnv(),
-  organizations,
-  metrics: onboardingMetrics(),
-});
+export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ResolveAccountDeps => {
+  const bucket = env.CLAIMS_BUCKET;
+  if (!bucket) throw new ConfigError('CLAIMS_BUCKET is not set: event-triggered executions claim their account there');
+  const standIn = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+  return {
+    config: configFromEnv(),
+    organizations,
+    metrics: onboardingMetrics(),
+    claims: s3ClaimStore(new S3Client(standIn ? { forcePathStyle: true } : {}), bucket),
+  };
+};
 
 let cached: ReturnType<typeof makeHandler> | undefined;
 

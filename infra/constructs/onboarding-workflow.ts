@@ -21,6 +21,7 @@ import {
 import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
+import { AccountClaims } from './account-claims';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms, topicAlarm } from './definition-state-machine';
 
 export interface OnboardingWorkflowProps {
@@ -85,6 +86,8 @@ export class OnboardingWorkflow extends Construct {
       memorySize: 256,
     });
     this.grantOrganizationsRead(this.resolveAccount, managementAccountId);
+    // One writer per account creation: the first event's execution claims the account (account-claim.ts).
+    new AccountClaims(this, 'Claims', { claimant: this.resolveAccount });
 
     this.ensureCicdRole = this.stepFunction('EnsureCicdRole', 'ensure-cicd-role', {
       description: 'Onboarding: creates or converges the cicd role in the member account',

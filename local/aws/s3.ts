@@ -181,6 +181,24 @@ const operations: Record<string, RestOperation> = {
       throw new AwsError('NotImplemented', 501, 'CopyObject is not served by the stand-in.');
     }
     if (Buffer.byteLength(key) > 1024) throw new AwsError('KeyTooLongError', 400, 'Your key is too long');
+    // Conditional writes, as S3 serves them: If-None-Match: * creates only; If-Match replaces only that version.
+    const existing = bucket.objects.get(key);
+    const ifNoneMatch = header(input.headers, 'if-none-match');
+    const ifMatch = header(input.headers, 'if-match');
+    if (ifNoneMatch !== undefined && (ifNoneMatch.trim() !== '*' || existing)) {
+      if (ifNoneMatch.trim() !== '*') throw new AwsError('NotImplemented', 501, 'If-None-Match takes only *');
+      throw new AwsError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-None-Match',
+      });
+    }
+    if (ifMatch !== undefined) {
+      if (!existing) throw new AwsError('NoSuchKey', 404, 'The specified key does not exist.', { Key: key });
+      if (existing.etag !== ifMatch.trim()) {
+        throw new AwsError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', {
+          Condition: 'If-Match',
+        });
+      }
+    }
     const etag = `"${createHash('md5').update(input.body).digest('hex')}"`;
     bucket.objects.set(key, {
       body: input.body,

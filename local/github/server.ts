@@ -2,6 +2,7 @@
 // this project calls on 127.0.0.1 (random free port), keeps the repository as a real bare git repo on disk (so the
 // result can be cloned and diffed), checks every request against GitHub's official OpenAPI description, and can
 // inject the failures real GitHub produces (secondary rate limits, 502s).
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -307,6 +308,25 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
         return;
       }
       reply(500, errorBody(500, error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    // Conditional requests as GitHub serves them: every 200 answer to a GET carries an ETag of its content; a GET
+    // whose If-None-Match names the current one is answered 304 without a body (and, as on GitHub, costs no rate limit).
+    if (method === 'GET' && result.status === 200 && result.body !== undefined && !Buffer.isBuffer(result.body)) {
+      const etag = `W/"${createHash('sha256').update(JSON.stringify(result.body)).digest('hex')}"`;
+      const asked = request.headers['if-none-match'];
+      if (
+        asked &&
+        String(asked)
+          .split(',')
+          .some((tag) => tag.trim() === etag || tag.trim() === '*')
+      ) {
+        record(routeName, 304);
+        response.writeHead(304, { etag, 'x-github-request-id': `STANDIN:${++requestCounter}` });
+        response.end();
+        return;
+      }
+      reply(result.status, result.body, { ...result.headers, etag });
       return;
     }
     reply(result.status, result.body, result.headers);

@@ -367,7 +367,7 @@ describe('onboarding stack', () => {
     ]);
   });
 
-  it('gives resolve-account read-only Organizations access and nothing that writes', () => {
+  it('gives resolve-account read-only Organizations access and, beyond it, only its account claims', () => {
     // Act
     const actions = roleStatements(template, stack, onboarding.resolveAccount.role).flatMap((s) => asList(s.Action));
 
@@ -380,7 +380,13 @@ describe('onboarding stack', () => {
       'organizations:ListParents',
       'organizations:ListTagsForResource',
     ]);
-    expect(actions.filter((a) => !/^(organizations|logs|xray):/.test(a))).toEqual([]);
+    const others = roleStatements(template, stack, onboarding.resolveAccount.role).filter((s) =>
+      asList(s.Action).some((a) => !/^(organizations|logs|xray):/.test(a)),
+    );
+    expect(others).toEqual([
+      expect.objectContaining({ Sid: 'AccountClaims', Action: ['s3:GetObject', 's3:PutObject'] }),
+    ]);
+    expect(JSON.stringify(others[0]?.Resource)).toContain('/claims/onboarding/*');
   });
 
   it('lets the state machine invoke exactly the three functions and publish only to its topic', () => {

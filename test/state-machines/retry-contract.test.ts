@@ -53,6 +53,13 @@ const MACHINES = {
       TopicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
     },
   },
+  refresh: {
+    file: 'state-machines/refresh.asl.json',
+    substitutions: {
+      RefreshFunctionArn: fn('refresh'),
+      TopicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
+    },
+  },
 };
 type MachineName = keyof typeof MACHINES;
 

@@ -337,6 +337,26 @@ describe('GitHub stand-in', () => {
     expect(refused.status).toBe(405);
   });
 
+  it('answers a conditional GET with 304 while the content is unchanged, and 200 with a new ETag once it moved', async () => {
+    // Prepare
+    const first = await octokit.rest.git.getRef({ ...repo, ref: 'heads/main' });
+    const etag = first.headers.etag as string;
+
+    // Act
+    const unchanged = await statusOf(
+      octokit.rest.git.getRef({ ...repo, ref: 'heads/main', headers: { 'if-none-match': etag } }),
+    );
+    await standIn.seed({ 'README.md': '# moved\n' }, 'base moves');
+    const moved = await octokit.rest.git.getRef({ ...repo, ref: 'heads/main', headers: { 'if-none-match': etag } });
+
+    // Assess
+    expect(etag).toMatch(/^W\/"[0-9a-f]{64}"$/);
+    expect(unchanged.status).toBe(304);
+    expect(moved.status).toBe(200);
+    expect(moved.headers.etag).not.toBe(etag);
+    expect(standIn.requests.map((r) => r.status)).toEqual(expect.arrayContaining([304]));
+  });
+
   it('squash-merges a pull request that does not touch what base changed', async () => {
     // Prepare
     await commitOnboardingBranch('onboarding/000000000042');
