@@ -27,9 +27,10 @@ export function offboardMarker(m: OffboardMarker): string {
 }
 
 export function parseOffboardMarker(body: string | null | undefined): OffboardMarker | undefined {
-  const m = /<!-- oidc-account-onboarding:offboard:v1 account=(\d{12}) hash=([0-9a-f]{64}) commit=([0-9a-f]{40}) -->/.exec(
-    body ?? '',
-  );
+  const m =
+    /<!-- oidc-account-onboarding:offboard:v1 account=(\d{12}) hash=([0-9a-f]{64}) commit=([0-9a-f]{40}) -->/.exec(
+      body ?? '',
+    );
   return m?.[1] && m[2] && m[3] ? { accountId: m[1], hash: m[2], commit: m[3] } : undefined;
 }
 

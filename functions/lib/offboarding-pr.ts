@@ -267,7 +267,9 @@ export function offboardingBody(
     '',
     '### Changes',
     '',
-    ...plan.matrixEntries.map((f) => `- \`${workflowPath}\`: \`${f}\` taken out of the \`${matrixKey}\` matrix (one line)`),
+    ...plan.matrixEntries.map(
+      (f) => `- \`${workflowPath}\`: \`${f}\` taken out of the \`${matrixKey}\` matrix (one line)`,
+    ),
     ...plan.removedFolders.map((f) => `- removed: \`${f}/\` (its \`terraform.tfvars\` names this account)`),
     ...plan.keptFolders.map(
       (f) => `- kept: \`${f}/\` (\`offboarding.removeFolder\` is off; delete it in this pull request if you want)`,
@@ -276,8 +278,8 @@ export function offboardingBody(
     '### What stays behind',
     '',
     closed
-      ? '- **The account\'s resources** are not destroyed by this change. AWS deletes what remains in a closed account after 90 days; until then the account can be **reopened** through AWS Support, and a reopened account is onboarded again.'
-      : '- **The account and its resources** are untouched: it is now a standalone account (or another organization\'s), billed on its own.',
+      ? "- **The account's resources** are not destroyed by this change. AWS deletes what remains in a closed account after 90 days; until then the account can be **reopened** through AWS Support, and a reopened account is onboarded again."
+      : "- **The account and its resources** are untouched: it is now a standalone account (or another organization's), billed on its own.",
     `- **The \`${config.cicdRoleName}\` role** in the account: the tool no longer governs the account and never touches it.`,
     '- **The Terraform state** stays in the bucket, under its key:',
     ...(stateKeys.length ? stateKeys.map((s) => `  ${s}`) : ['  - (no folder names this account)']),
@@ -291,7 +293,7 @@ export function offboardingBody(
     '- [ ] Anything that must outlive the account (data, DNS delegations, peerings, shared resources) was moved or removed first.',
     '- [ ] Decide what to do with the state object(s) above: keep them for the record, or delete them.',
     '',
-    "The tool keeps this branch current while its head is the tool's own commit. Once a person pushes to it, the tool leaves it as it is. Closing it unmerged declines the offboarding: it is not reopened unless the workflow runs with `\"force\": true`.",
+    'The tool keeps this branch current while its head is the tool\'s own commit. Once a person pushes to it, the tool leaves it as it is. Closing it unmerged declines the offboarding: it is not reopened unless the workflow runs with `"force": true`.',
   ];
   if (input.executionUrl) lines.push('', `Step Functions execution: ${input.executionUrl}`);
   lines.push(

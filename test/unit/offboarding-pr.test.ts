@@ -5,8 +5,8 @@ import { parseOffboardMarker, planOffboarding } from '../../functions/lib/offboa
 import { ensureOffboardingPullRequest, observeOffboarding } from '../../functions/lib/offboarding-pr';
 import { readMatrixEntries } from '../../functions/lib/workflow-matrix';
 import { SEED_MATRIX_LINE, seedRepoFiles } from '../../local/seed-repo';
-import { changedRegion } from '../support/workflows';
 import { startTestRepo, type TestRepo } from '../support/github-repo';
+import { changedRegion } from '../support/workflows';
 
 const WORKFLOW = '.github/workflows/tf-cicd-aws.yml';
 const PROD_ID = '222222222222';
