@@ -67,12 +67,14 @@ export function makeHandler(deps: OpenOffboardingPullRequestDeps) {
   };
 }
 
+export const defaultDeps = (): OpenOffboardingPullRequestDeps => {
+  const config = configFromEnv();
+  const secrets = new SecretsManagerClient({});
+  return { config, github: () => createGitHubClient(config, secrets) };
+};
+
 let cached: ReturnType<typeof makeHandler> | undefined;
 export const handler = async (event: OpenOffboardingPullRequestEvent, context?: unknown): Promise<OffboardResult> => {
-  if (!cached) {
-    const config = configFromEnv();
-    const secrets = new SecretsManagerClient({});
-    cached = makeHandler({ config, github: () => createGitHubClient(config, secrets) });
-  }
+  cached ??= makeHandler(defaultDeps());
   return cached(event, context);
 };

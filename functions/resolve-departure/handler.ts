@@ -29,11 +29,13 @@ export function makeHandler(deps: ResolveDepartureDeps) {
 
 const organizations = new OrganizationsClient({ region: 'us-east-1' });
 
+export const defaultDeps = (): ResolveDepartureDeps => ({ config: configFromEnv(), organizations });
+
 let cached: ReturnType<typeof makeHandler> | undefined;
 export const handler = async (
   event: ResolveDepartureEvent,
   context: LambdaContext,
 ): Promise<ResolveDepartureResult> => {
-  cached ??= makeHandler({ config: configFromEnv(), organizations });
+  cached ??= makeHandler(defaultDeps());
   return cached(event, context);
 };
