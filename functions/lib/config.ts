@@ -148,6 +148,8 @@ export const configSchema = z.object({
   /** Closed and removed accounts (functions/offboard-account): one pull request per account on `<branchPrefix><id>`. */
   offboarding: z
     .object({
+      /** Deploy the offboard-account workflow (its rules, functions and state machine). */
+      enabled: z.boolean().default(false),
       /** Also remove the account's folder (only one whose terraform.tfvars names the account); else only its matrix entry. */
       removeFolder: z.boolean().default(false),
       branchPrefix: z
@@ -155,7 +157,7 @@ export const configSchema = z.object({
         .regex(/^[\w./-]+\/$/, 'a branch prefix ending in "/", e.g. "offboarding/"')
         .default('offboarding/'),
     })
-    .default({ removeFolder: false, branchPrefix: 'offboarding/' }),
+    .default({ enabled: false, removeFolder: false, branchPrefix: 'offboarding/' }),
   notifications: z.object({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
