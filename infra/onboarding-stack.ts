@@ -1,6 +1,7 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, aws_iam as iam, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../functions/lib/config';
+import { OffboardingWorkflow } from './constructs/offboarding-workflow';
 import { OnboardingWorkflow } from './constructs/onboarding-workflow';
 import { ReconcileWorkflow } from './constructs/reconcile-workflow';
 
@@ -14,6 +15,8 @@ export interface OnboardingStackProps extends StackProps {
 export class OnboardingStack extends Stack {
   readonly onboarding: OnboardingWorkflow;
   readonly reconcile: ReconcileWorkflow;
+  /** Present when `offboarding.enabled`. */
+  readonly offboarding?: OffboardingWorkflow;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
     super(scope, id, props);
@@ -36,5 +39,26 @@ export class OnboardingStack extends Stack {
       description: 'Start a sweep by hand with {"mode": "report"} or {"mode": "remediate"}',
       value: this.reconcile.stateMachine.stateMachineArn,
     });
+    if (props.config.offboarding.enabled) {
+      const offboarding = new OffboardingWorkflow(this, 'Offboarding', {
+        config: props.config,
+        functionsDir: props.functionsDir,
+        topic: this.onboarding.failureTopic,
+      });
+      // A remediating sweep hands orphan folders of departed accounts to the offboarding workflow.
+      this.reconcile.report.addEnvironment('OFFBOARDING_STATE_MACHINE_ARN', offboarding.stateMachine.stateMachineArn);
+      this.reconcile.report.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'StartOffboarding',
+          actions: ['states:StartExecution'],
+          resources: [offboarding.stateMachine.stateMachineArn],
+        }),
+      );
+      new CfnOutput(this, 'OffboardingStateMachineArn', {
+        description: 'Offboard an account that left by hand with {"accountId": "012345678901"}',
+        value: offboarding.stateMachine.stateMachineArn,
+      });
+      this.offboarding = offboarding;
+    }
   }
 }

@@ -606,24 +606,25 @@ async function synthesizedRules(config: OnboardingConfig): Promise<EventRule[]> 
   const { Template } = await import('aws-cdk-lib/assertions');
   const { OnboardingStack } = await import('../infra/onboarding-stack');
   const app = new App();
-  const functionsDir = existsSync(join(ROOT, 'dist', 'functions'))
-    ? join(ROOT, 'dist', 'functions')
-    : placeholderFunctions();
+  const bundled = (name: string) => existsSync(join(ROOT, 'dist', 'functions', name, 'index.mjs'));
+  const functionsDir = handlerNames().every(bundled) ? join(ROOT, 'dist', 'functions') : placeholderFunctions();
   const stack = new OnboardingStack(app, 'Local', { env: { region: LOCAL_REGION }, config, functionsDir });
   const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
-  return Object.entries(rules).map(([id, resource]) => ({
+  // The onboarding rules only: the offboarding workflow's rules start another state machine (local/offboarding.ts).
+  const onboarding = Object.entries(rules).filter(([id]) => !id.startsWith('Offboarding'));
+  return onboarding.map(([id, resource]) => ({
     id: id.replace(/[0-9A-F]{8}$/, ''),
     pattern: (resource as { Properties: { EventPattern: EventPattern } }).Properties.EventPattern,
   }));
 }
 
+const handlerNames = (): string[] =>
+  readdirSync(join(ROOT, 'functions')).filter((name) => existsSync(join(ROOT, 'functions', name, 'handler.ts')));
+
 function placeholderFunctions(): string {
   // Only the rules are read from this synth: a stand-in bundle per function (every functions/<name>/handler.ts).
   const dir = mkdtempSync(join(tmpdir(), 'onboarding-functions-'));
-  const names = readdirSync(join(ROOT, 'functions')).filter((name) =>
-    existsSync(join(ROOT, 'functions', name, 'handler.ts')),
-  );
-  for (const name of names) {
+  for (const name of handlerNames()) {
     mkdirSync(join(dir, name));
     writeFileSync(join(dir, name, 'index.mjs'), 'export const handler = async () => ({});\n');
   }

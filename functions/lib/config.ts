@@ -148,6 +148,19 @@ export const configSchema = z.object({
       concurrency: z.number().int().min(1).max(40).default(10),
     })
     .default({ schedule: 'rate(1 day)', mode: 'report', remediationBudget: 20, concurrency: 10 }),
+  /** Closed and removed accounts (functions/offboard-account): one pull request per account on `<branchPrefix><id>`. */
+  offboarding: z
+    .object({
+      /** Deploy the offboard-account workflow (its rules, functions and state machine). */
+      enabled: z.boolean().default(false),
+      /** Also remove the account's folder (only one whose terraform.tfvars names the account); else only its matrix entry. */
+      removeFolder: z.boolean().default(false),
+      branchPrefix: z
+        .string()
+        .regex(/^[\w./-]+\/$/, 'a branch prefix ending in "/", e.g. "offboarding/"')
+        .default('offboarding/'),
+    })
+    .default({ enabled: false, removeFolder: false, branchPrefix: 'offboarding/' }),
   notifications: z.object({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });

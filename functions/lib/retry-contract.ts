@@ -149,6 +149,29 @@ export const RETRY_CONTRACT = {
       AwsUnavailable: 'retry',
     },
   },
+  'resolve-departure': {
+    throws: { InvalidInput: 'fail', ConfigError: 'fail', AwsThrottled: 'retry', AwsUnavailable: 'retry' },
+    neverThrown: {
+      AccountNotFound: 'decideDeparture reads it as the account having left the organization (removed)',
+      AccountCreationFailed: 'organization.ts is bundled for readAccount; CreateAccount requests are never read here',
+    },
+  },
+  'open-offboarding-pull-request': {
+    throws: {
+      InvalidInput: 'fail',
+      ConfigError: 'fail',
+      WorkflowMatrixNotFound: 'fail',
+      GitHubAuthFailed: 'fail',
+      GitHubRequestRejected: 'fail',
+      UnsafeChange: 'fail',
+      GitHubRateLimited: 'retry',
+      GitHubUnavailable: 'retry',
+      GitHubConflict: 'retry',
+      AwsThrottled: 'retry',
+      AwsUnavailable: 'retry',
+    },
+    neverThrown: { MatrixLimitExceeded: 'workflow-matrix.ts is bundled, but an offboarding only removes entries' },
+  },
   'reconcile-inventory': {
     throws: { InvalidInput: 'fail', ConfigError: 'fail', AwsThrottled: 'retry', AwsUnavailable: 'retry' },
     neverThrown: { AccountNotReady: MEMBER_ACCOUNT_BUNDLED },

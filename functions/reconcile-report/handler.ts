@@ -16,6 +16,7 @@ import {
 import { ConfigError, InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
+import { type OffboardingsStarted, startOffboardings } from '../lib/offboard-remediation';
 import {
   type ReconcileMode,
   type ReconcileSnapshot,
@@ -62,6 +63,8 @@ export interface ReportDeps {
   metrics: MetricsSink;
   topicArn: string;
   onboardingStateMachineArn: string;
+  /** The offboard-account state machine: in remediate mode, orphan folders of departed accounts go there. */
+  offboardingStateMachineArn?: string;
 }
 
 /** How many drifted accounts a notification lists; the full report is in S3. */
@@ -96,8 +99,18 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
         config.reconcile.remediationBudget,
       );
     }
+    let offboarding: OffboardingsStarted | undefined;
+    if (mode === 'remediate' && deps.offboardingStateMachineArn) {
+      offboarding = await startOffboardings(
+        deps.sfn,
+        deps.offboardingStateMachineArn,
+        runId,
+        orphans,
+        config.reconcile.remediationBudget,
+      );
+    }
     const key = reportKey(snapshotKey);
-    await store.putJson(key, { runId, mode, summary, remediation });
+    await store.putJson(key, { runId, mode, summary, remediation, ...(offboarding ? { offboarding } : {}) });
 
     // One structured line: the whole report, for Logs Insights.
     logger.info('Reconcile report', { runId, mode, ...summary, remediation });
@@ -223,6 +236,9 @@ export const defaultDeps = (): ReportDeps => {
     metrics: new Metrics({ namespace: 'OidcAccountOnboarding', serviceName: 'reconcile' }),
     topicArn: required('RECONCILE_TOPIC_ARN'),
     onboardingStateMachineArn: required('ONBOARDING_STATE_MACHINE_ARN'),
+    ...(process.env.OFFBOARDING_STATE_MACHINE_ARN
+      ? { offboardingStateMachineArn: process.env.OFFBOARDING_STATE_MACHINE_ARN }
+      : {}),
   };
 };
 

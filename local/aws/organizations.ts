@@ -267,6 +267,16 @@ const operations: Record<string, JsonOperation> = {
     CreateAccountStatus: createAccountStatus(context.state.pollCreateAccount(str(context, 'CreateAccountRequestId'))),
   }),
 
+  CloseAccount: (context) => {
+    context.state.closeAccount(str(context, 'AccountId'), context.caller);
+    return {};
+  },
+
+  RemoveAccountFromOrganization: (context) => {
+    context.state.removeAccount(str(context, 'AccountId'), context.caller);
+    return {};
+  },
+
   MoveAccount: (context) => {
     context.state.moveAccount(
       str(context, 'AccountId'),

@@ -43,7 +43,7 @@ export interface Account {
   id: string;
   name: string;
   email: string;
-  status: 'ACTIVE' | 'SUSPENDED';
+  status: 'ACTIVE' | 'PENDING_CLOSURE' | 'SUSPENDED';
   joinedMethod: 'CREATED' | 'INVITED';
   joinedTimestamp: Date;
   parentId: string;
@@ -193,6 +193,8 @@ export interface StateOptions {
   completeAfterMs?: number;
   /** DescribeCreateAccountStatus answers IN_PROGRESS this many times, then the request completes. */
   inProgressPolls?: number;
+  /** Milliseconds from CloseAccount (PENDING_CLOSURE) to SUSPENDED and the CloseAccountResult event (default 100). */
+  closeAfterMs?: number;
 }
 
 /** Knobs applied to what is created through the API after they are set (see `setFaults`). */
@@ -516,8 +518,173 @@ export class AwsState {
     this.emitCreateAccountResult(request);
   }
 
+  // ---------------------------------------------------------------- departures
+
+  private readonly closeTimers = new Set<NodeJS.Timeout>();
+
+  /**
+   * CloseAccount as Organizations does it: the account is PENDING_CLOSURE at once and the API call is logged; some
+   * time later it is SUSPENDED and the CloseAccountResult service event follows.
+   */
+  closeAccount(accountId: string, caller: Caller): void {
+    const account = this.getAccount(accountId);
+    if (accountId === this.managementAccountId) {
+      throw new AwsError('ConstraintViolationException', 409, "You can't close the management account with this API.", {
+        Reason: 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED',
+      });
+    }
+    if (account.status !== 'ACTIVE') {
+      throw new AwsError(
+        'AccountAlreadyClosedException',
+        409,
+        'You attempted to close an account that is already closed.',
+      );
+    }
+    account.status = 'PENDING_CLOSURE';
+    const requested = new Date();
+    this.emitOrganizationsCall('CloseAccount', { accountId }, caller, requested);
+    const timer = setTimeout(() => {
+      this.closeTimers.delete(timer);
+      if (this.accounts.get(accountId)?.status !== 'PENDING_CLOSURE') return;
+      account.status = 'SUSPENDED';
+      this.emitCloseAccountResult(accountId, requested);
+    }, this.options.closeAfterMs ?? 100);
+    timer.unref();
+    this.closeTimers.add(timer);
+  }
+
+  /** RemoveAccountFromOrganization: the account is no member any more (DescribeAccount: AccountNotFoundException). */
+  removeAccount(accountId: string, caller: Caller): void {
+    const account = this.getAccount(accountId);
+    if (accountId === this.managementAccountId) {
+      throw new AwsError(
+        'ConstraintViolationException',
+        409,
+        "You can't remove the management account from the organization.",
+        { Reason: 'MASTER_ACCOUNT_CANNOT_LEAVE_ORGANIZATION' },
+      );
+    }
+    this.accounts.delete(accountId);
+    this.accountsByEmail.delete(account.email.toLowerCase());
+    this.childAccounts.get(account.parentId)?.delete(accountId);
+    this.departed.set(accountId, account);
+    this.emitOrganizationsCall('RemoveAccountFromOrganization', { accountId }, caller, new Date());
+    this.emitAccountDeparted(accountId, 'REMOVED');
+  }
+
+  /**
+   * LeaveOrganization, called by the member: its own trail logs the call, which the management account never sees;
+   * the management account gets the AccountDepartedOrganization membership event.
+   */
+  leaveOrganization(accountId: string): void {
+    const account = this.getAccount(accountId);
+    this.accounts.delete(accountId);
+    this.accountsByEmail.delete(account.email.toLowerCase());
+    this.childAccounts.get(account.parentId)?.delete(accountId);
+    this.departed.set(accountId, account);
+    this.emitAccountDeparted(accountId, 'LEFT');
+  }
+
+  /** AWS Support reopens a closed account within its 90 days: ACTIVE again, and no event is emitted. */
+  reopenAccount(accountId: string): void {
+    const account = this.getAccount(accountId);
+    if (account.status === 'ACTIVE') throw new Error(`Account ${accountId} is not closed`);
+    account.status = 'ACTIVE';
+  }
+
+  /** Accounts removed from, or that left, the organization (their IAM stays as it was). */
+  readonly departed = new Map<string, Account>();
+
+  private emitOrganizationsCall(
+    eventName: string,
+    requestParameters: Record<string, unknown>,
+    caller: Caller,
+    at: Date,
+  ): void {
+    this.emit('AWS API Call via CloudTrail', {
+      eventVersion: '1.08',
+      userIdentity: {
+        type: caller.kind === 'user' ? 'IAMUser' : 'AssumedRole',
+        principalId: caller.userId,
+        arn: caller.arn,
+        accountId: caller.accountId,
+      },
+      eventTime: isoSeconds(at),
+      eventSource: 'organizations.amazonaws.com',
+      eventName,
+      awsRegion: 'us-east-1',
+      sourceIPAddress: '127.0.0.1',
+      userAgent: 'aws-sdk-js',
+      requestParameters,
+      responseElements: null,
+      requestID: randomUUID(),
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: this.managementAccountId,
+      eventCategory: 'Management',
+    });
+  }
+
+  /** Modelled on CreateAccountResult: the account id is in `serviceEventDetails`. */
+  private emitCloseAccountResult(accountId: string, requested: Date): void {
+    const completed = new Date();
+    this.emit('AWS Service Event via CloudTrail', {
+      eventVersion: '1.08',
+      userIdentity: { accountId: this.managementAccountId, invokedBy: 'AWS Internal' },
+      eventTime: isoSeconds(completed),
+      eventSource: 'organizations.amazonaws.com',
+      eventName: 'CloseAccountResult',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: 'AWS Internal',
+      userAgent: 'AWS Internal',
+      requestParameters: null,
+      responseElements: null,
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsServiceEvent',
+      managementEvent: true,
+      recipientAccountId: this.managementAccountId,
+      serviceEventDetails: {
+        closeAccountStatus: {
+          accountId,
+          state: 'SUCCEEDED',
+          requestedTimestamp: cloudTrailTimestamp(requested),
+          completedTimestamp: cloudTrailTimestamp(completed),
+        },
+      },
+      eventCategory: 'Management',
+    });
+  }
+
+  /** The membership event Organizations logs in the management account when an account leaves or is removed. */
+  private emitAccountDeparted(accountId: string, departureMethod: 'LEFT' | 'REMOVED'): void {
+    const now = new Date();
+    this.emit('AWS Service Event via CloudTrail', {
+      eventVersion: '1.08',
+      userIdentity: { accountId: this.managementAccountId, invokedBy: 'AWS Internal' },
+      eventTime: isoSeconds(now),
+      eventSource: 'organizations.amazonaws.com',
+      eventName: 'AccountDepartedOrganization',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: 'AWS Internal',
+      userAgent: 'AWS Internal',
+      requestParameters: null,
+      responseElements: null,
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsServiceEvent',
+      managementEvent: true,
+      recipientAccountId: this.managementAccountId,
+      serviceEventDetails: { accountId, departureMethod, departureTime: isoSeconds(now) },
+      eventCategory: 'Management',
+    });
+  }
+
   stopTimers(): void {
     for (const request of this.createAccountRequests.values()) clearTimeout(request.timer);
+    for (const timer of this.closeTimers) clearTimeout(timer);
   }
 
   // ---------------------------------------------------------------- events

@@ -36,7 +36,8 @@ const operations: Record<string, QueryOperation> = {
       throw denied();
     }
     const role = state.findRole(parsed.accountId, parsed.roleName);
-    if (!role || role.arn !== roleArn || account?.status === 'SUSPENDED') throw denied();
+    if (!role || role.arn !== roleArn || account?.status === 'SUSPENDED' || account?.status === 'PENDING_CLOSURE')
+      throw denied();
     const allowed = trustPolicyAllows(state.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
       'sts:ExternalId': externalId,
       'sts:RoleSessionName': sessionName,

@@ -43,6 +43,14 @@ interface Machine {
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 const MACHINES = {
   'onboard-account': { file: ONBOARD_ACCOUNT_ASL, substitutions: ONBOARD_ACCOUNT_SUBSTITUTIONS },
+  'offboard-account': {
+    file: 'state-machines/offboard-account.asl.json',
+    substitutions: {
+      ResolveDepartureFunctionArn: fn('resolve-departure'),
+      OpenOffboardingPullRequestFunctionArn: fn('open-offboarding-pull-request'),
+      FailureTopicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
+    },
+  },
   reconcile: {
     file: 'state-machines/reconcile.asl.json',
     substitutions: {
@@ -296,6 +304,22 @@ describe('execution timeouts', () => {
 
     // Assess
     expect(machine.TimeoutSeconds).toBe(7 * 3600);
+    expect(budget).toBeLessThanOrEqual(machine.TimeoutSeconds ?? 0);
+    expect(budget).toBeGreaterThan((machine.TimeoutSeconds ?? 0) / 1.5);
+  });
+
+  it('lets an offboarding run every retry on its way, and not much longer', () => {
+    // Prepare
+    const machine = deployed('offboard-account');
+    const task = (name: string) => taskIn(machine, name);
+
+    // Act: resolve, open the pull request, notify
+    const budget =
+      worstCase(task('ResolveDeparture')) +
+      worstCase(task('OpenOffboardingPullRequest')) +
+      worstCase(task('NotifyFailure'));
+
+    // Assess
     expect(budget).toBeLessThanOrEqual(machine.TimeoutSeconds ?? 0);
     expect(budget).toBeGreaterThan((machine.TimeoutSeconds ?? 0) / 1.5);
   });

@@ -25,6 +25,8 @@ const FUNCTION_NAMES = [
   'resolve-account',
   'ensure-cicd-role',
   'open-pull-request',
+  'resolve-departure',
+  'open-offboarding-pull-request',
   'reconcile-inventory',
   'reconcile-check',
   'reconcile-repo',
