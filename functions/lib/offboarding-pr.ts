@@ -1,4 +1,5 @@
 import type { Octokit } from '@octokit/rest';
+import { pushBranch } from './branch';
 import type { OnboardingConfig } from './config';
 import { GitHubConflict } from './errors';
 import { githubMessage, httpStatus, toNamedGitHubError } from './github-client';
@@ -197,42 +198,6 @@ export async function applyOffboardPlan(
     }
     throw new GitHubConflict(`A pull request from ${branch} was opened concurrently; retried to converge on it`);
   }
-}
-
-/** Points the branch at the commit only while it is the tool's (see pull-request.ts pushBranch, the same rule). */
-async function pushBranch(
-  octokit: Octokit,
-  config: OnboardingConfig,
-  branch: string,
-  sha: string,
-  open: OffboardPull | undefined,
-): Promise<'pushed' | 'not-ours'> {
-  const { owner, repo } = config.github;
-  if (!open) {
-    try {
-      await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
-      return 'pushed';
-    } catch (err) {
-      if (!(httpStatus(err) === 422 && /reference already exists/i.test(githubMessage(err)))) {
-        throw toNamedGitHubError(err, `push branch ${branch}`);
-      }
-    }
-  }
-  let current: string;
-  try {
-    current = (await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` })).data.object.sha;
-  } catch (err) {
-    if (httpStatus(err) === 404) throw new GitHubConflict(`Branch ${branch} vanished while being pushed; retried`);
-    throw toNamedGitHubError(err, `read branch ${branch}`);
-  }
-  if (open && current !== open.headSha) {
-    throw new GitHubConflict(`Branch ${branch} moved since it was read (a push?); retried to look again`);
-  }
-  if (!open && !(await headIsOurs(octokit, config, current))) return 'not-ours';
-  await gh(`push branch ${branch}`, () =>
-    octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true }),
-  );
-  return 'pushed';
 }
 
 const CONTROL_CHARS = /[\p{Cc}\u2028\u2029]+/gu;
