@@ -44,6 +44,7 @@ import { type AwsStandIn, type AwsStandInOptions, startAwsStandIn } from './aws/
 import { stepFunctions } from './aws/states';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type GitHubStandIn, startGitHubStandIn } from './github/server';
+import { type IamEvaluation, startIamEvaluation } from './iam-evaluation';
 import { seedRepoFiles } from './seed-repo';
 import {
   type ExecutionReport,
@@ -116,6 +117,8 @@ export interface LocalEnvironment {
     credentials: Credentials;
   };
   github: { url: string; owner: string; repo: string; standIn?: GitHubStandIn; octokit: Octokit };
+  /** IAM evaluation on the embedded stand-in (off with `aws: { iam: false }`): the functions' roles and decisions. */
+  iam?: IamEvaluation;
   rules: EventRule[];
   /** Environment variables the functions run with (no secret values beyond the stand-in's own keys). */
   env: Record<string, string>;
@@ -248,7 +251,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;
 
-    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source');
+    // IAM as deployed (local/iam-evaluation.ts): each function runs as its synthesized role and the stand-in
+    // authorizes every call it makes. The state machine ARNs are the ones registered below.
+    const iam = awsStandIn?.authorization.enabled
+      ? await startIamEvaluation(awsStandIn, config, {
+          topicArn: bootstrap.topicArn,
+          bucket: env.RECONCILE_BUCKET as string,
+          onboardingStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:onboard-account`,
+          reconcileStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:reconcile`,
+        })
+      : undefined;
+    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source', iam?.runAs);
     const rules = await synthesizedRules(config);
     const topicArn = bootstrap.topicArn;
     const sns = new SNSClient(clientConfig);
@@ -290,7 +303,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       mode: 'report' | 'remediate',
       opts: ReconcileRunOptions = {},
     ): Promise<ReconcileRun> => {
-      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source');
+      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source', iam?.runAs);
       const fns = await reconcileHandlers;
       const sfn = awsStandIn && stepFunctions(awsStandIn.state);
       const startedBefore = sfn?.executions().length ?? 0;
@@ -425,6 +438,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         credentials,
       },
       github: { url: githubUrl, owner, repo, standIn: githubStandIn, octokit },
+      iam,
       rules,
       env,
       startExecution,
@@ -634,11 +648,13 @@ function createAccountResultEvent(
 
 /**
  * Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). Sources get
- * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply.
+ * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply. `runAs` runs
+ * each invocation as its function (with its role's credentials under IAM evaluation).
  */
 async function loadHandlers<N extends FunctionName | ReconcileFunction>(
   names: readonly N[],
   kind: 'bundles' | 'source',
+  runAs: (name: N, invoke: () => unknown) => unknown = (_, invoke) => invoke(),
 ): Promise<Record<N, StepHandler>> {
   const entries = await Promise.all(
     names.map(async (name) => {
@@ -646,14 +662,14 @@ async function loadHandlers<N extends FunctionName | ReconcileFunction>(
         const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
           handler: LambdaHandler;
         };
-        return [name, (event: unknown) => mod.handler(event, lambdaContext(name))] as const;
+        return [name, (event: unknown) => runAs(name, () => mod.handler(event, lambdaContext(name)))] as const;
       }
       const mod = (await importSource(name)) as {
         makeHandler: (deps: unknown) => LambdaHandler;
         defaultDeps: () => unknown;
       };
       const handler = mod.makeHandler(mod.defaultDeps());
-      return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
+      return [name, (event: unknown) => runAs(name, () => handler(event, lambdaContext(name)))] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<N, StepHandler>;
