@@ -45,6 +45,7 @@ import { stepFunctions } from './aws/states';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type GitHubStandIn, startGitHubStandIn } from './github/server';
 import { type IamEvaluation, startIamEvaluation } from './iam-evaluation';
+import { type LambdaRuntime, PLAIN_RUNTIME } from './lambda-runtime';
 import { seedRepoFiles } from './seed-repo';
 import {
   type ExecutionReport,
@@ -261,7 +262,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           reconcileStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:reconcile`,
         })
       : undefined;
-    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source', iam?.runAs);
+    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source', iam?.runtime);
     const rules = await synthesizedRules(config);
     const topicArn = bootstrap.topicArn;
     const sns = new SNSClient(clientConfig);
@@ -303,7 +304,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       mode: 'report' | 'remediate',
       opts: ReconcileRunOptions = {},
     ): Promise<ReconcileRun> => {
-      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source', iam?.runAs);
+      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source', iam?.runtime);
       const fns = await reconcileHandlers;
       const sfn = awsStandIn && stepFunctions(awsStandIn.state);
       const startedBefore = sfn?.executions().length ?? 0;
@@ -648,13 +649,13 @@ function createAccountResultEvent(
 
 /**
  * Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). Sources get
- * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply. `runAs` runs
- * each invocation as its function (with its role's credentials under IAM evaluation).
+ * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply. `runtime` runs
+ * each invocation (as its function's role under IAM evaluation) and says when a source handler starts cold.
  */
 async function loadHandlers<N extends FunctionName | ReconcileFunction>(
   names: readonly N[],
   kind: 'bundles' | 'source',
-  runAs: (name: N, invoke: () => unknown) => unknown = (_, invoke) => invoke(),
+  runtime: LambdaRuntime = PLAIN_RUNTIME,
 ): Promise<Record<N, StepHandler>> {
   const entries = await Promise.all(
     names.map(async (name) => {
@@ -662,14 +663,20 @@ async function loadHandlers<N extends FunctionName | ReconcileFunction>(
         const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
           handler: LambdaHandler;
         };
-        return [name, (event: unknown) => runAs(name, () => mod.handler(event, lambdaContext(name)))] as const;
+        return [name, (event: unknown) => runtime.invoke(name, () => mod.handler(event, lambdaContext(name)))] as const;
       }
       const mod = (await importSource(name)) as {
         makeHandler: (deps: unknown) => LambdaHandler;
         defaultDeps: () => unknown;
       };
-      const handler = mod.makeHandler(mod.defaultDeps());
-      return [name, (event: unknown) => runAs(name, () => handler(event, lambdaContext(name)))] as const;
+      let container: { generation: number; handler: LambdaHandler } | undefined;
+      const handler = () => {
+        const generation = runtime.generation(name);
+        if (container?.generation !== generation)
+          container = { generation, handler: mod.makeHandler(mod.defaultDeps()) };
+        return container.handler;
+      };
+      return [name, (event: unknown) => runtime.invoke(name, () => handler()(event, lambdaContext(name)))] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<N, StepHandler>;

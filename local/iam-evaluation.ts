@@ -10,7 +10,8 @@
  * function never uses a secret another function read (with its permission), the cache is dropped whenever an
  * invocation of another function starts. A function then reads the secret in each invocation that follows another
  * function's, which AWS would not always do but which proves its own permission every time. (The bundles of
- * `npm start` hold a copy of the module each, as in Lambda.)
+ * `npm start` hold a copy of the module each, as in Lambda.) `coldStart` goes further: every function's next
+ * invocation builds a new handler, as in a new container (a warm open-pull-request keeps its GitHub client).
  *
  * `setStatements` replaces the statements of a function role (the necessity test removes them one at a time); a
  * change applies to the next call, as IAM applies a policy change to existing sessions.
@@ -22,15 +23,17 @@ import type { AuthorizationSettings } from './aws/authorization-settings';
 import type { PolicyDocument, PolicyStatement } from './aws/policy';
 import type { AwsStandIn } from './aws/server';
 import { type FunctionName, type FunctionRole, synthesizeFunctionRoles } from './function-roles';
-import { type SessionCredentials, withCredentials } from './lambda-credentials';
+import { type LambdaRuntime, type SessionCredentials, withCredentials } from './lambda-runtime';
 
 export interface IamEvaluation {
   /** The function roles as synthesized (policies resolved to the local resources). */
   roles: FunctionRole[];
   /** What the stand-in decided: denials in order, and which statements allowed which actions. */
   settings: AuthorizationSettings;
-  /** Runs an invocation of `functionName` as Lambda would: with its role's credentials. */
-  runAs<T>(functionName: string, invoke: () => T): T;
+  /** Runs each invocation of a function as Lambda would: with its role's credentials. */
+  runtime: LambdaRuntime;
+  /** Starts every function cold: its next invocation builds a new handler (a new container) and reads secrets again. */
+  coldStart(): void;
   /** The ARN of a function's role in the stand-in. */
   roleArn(functionName: FunctionName): string;
   /** Replaces the statements of one of the role's policies (default: its first); `restore` puts back the synthesized ones. */
@@ -67,6 +70,7 @@ export async function startIamEvaluation(
 
   const sessions = new Map<string, SessionCredentials>();
   let lastInvoked: string | undefined;
+  let generation = 0;
   const put = (role: FunctionRole, policies: Array<{ name: string; document: PolicyDocument }>) => {
     for (const policy of policies) state.putRolePolicy(accountId, role.roleName, policy.name, policy.document);
   };
@@ -95,12 +99,19 @@ export async function startIamEvaluation(
   return {
     roles: synthesized.functions,
     settings,
-    runAs: (functionName, invoke) => {
-      const credentials = sessions.get(functionName);
-      if (!credentials) throw new Error(`No synthesized role for the function ${functionName}`);
-      if (lastInvoked !== functionName) forgetGitHubCredentials();
-      lastInvoked = functionName;
-      return withCredentials(credentials, invoke);
+    runtime: {
+      invoke: (functionName, invocation) => {
+        const credentials = sessions.get(functionName);
+        if (!credentials) throw new Error(`No synthesized role for the function ${functionName}`);
+        if (lastInvoked !== functionName) forgetGitHubCredentials();
+        lastInvoked = functionName;
+        return withCredentials(credentials, invocation);
+      },
+      generation: () => generation,
+    },
+    coldStart: () => {
+      generation += 1;
+      lastInvoked = undefined;
     },
     roleArn: (functionName) => `arn:aws:iam::${accountId}:role/${roleOf(functionName).roleName}`,
     setStatements: (functionName, statements, policyName) => {

@@ -8,10 +8,12 @@ import './polyfills';
 import { parseArgs } from 'node:util';
 import { runLocal } from './run';
 
-const USAGE = `Usage: npm start -- [--accounts N] [--keep DIR] [--aws-endpoint URL] [--github-endpoint URL --repo OWNER/NAME] [--json]
+const USAGE = `Usage: npm start -- [--accounts N] [--keep DIR] [--scps FILE | --no-iam] [--aws-endpoint URL] [--github-endpoint URL --repo OWNER/NAME] [--json]
 
   --accounts N           create N new accounts at once (default 1)
   --keep DIR             leave the resulting git repository in DIR (embedded GitHub stand-in only)
+  --scps FILE            service control policies for the member accounts (see local/aws/authorization-settings.ts)
+  --no-iam               do not evaluate IAM on the embedded AWS stand-in (it does by default, with the synthesized roles)
   --aws-endpoint URL     use another AWS-compatible endpoint (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   --github-endpoint URL  use another GitHub-compatible REST API (token from GITHUB_TOKEN) ...
   --repo OWNER/NAME      ... and this repository there (seeded through the API when it is empty)
@@ -21,6 +23,8 @@ const { values } = parseArgs({
   options: {
     accounts: { type: 'string', default: '1' },
     keep: { type: 'string' },
+    scps: { type: 'string' },
+    'no-iam': { type: 'boolean', default: false },
     'aws-endpoint': { type: 'string' },
     'github-endpoint': { type: 'string' },
     repo: { type: 'string' },
@@ -47,6 +51,7 @@ if (values['github-endpoint'] && !values.repo) {
 const ok = await runLocal({
   accounts,
   keepDir: values.keep,
+  iam: values['no-iam'] ? false : { scpFile: values.scps },
   awsEndpoint: values['aws-endpoint'],
   githubEndpoint: values['github-endpoint'],
   repo: values.repo,

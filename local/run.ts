@@ -14,6 +14,8 @@ import {
 export interface RunOptions {
   accounts: number;
   keepDir?: string;
+  /** IAM evaluation on the embedded AWS stand-in (default on); `false` turns it off. */
+  iam?: false | { scpFile?: string };
   awsEndpoint?: string;
   githubEndpoint?: string;
   repo?: string;
@@ -44,6 +46,7 @@ export async function runLocal(options: RunOptions): Promise<boolean> {
     githubEndpoint: options.githubEndpoint,
     repo: options.repo,
     keepDir: options.keepDir,
+    aws: { iam: options.iam ?? {} },
   });
   try {
     say(
@@ -53,6 +56,12 @@ export async function runLocal(options: RunOptions): Promise<boolean> {
       `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
     );
     say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
+    if (env.iam) {
+      const scps = env.aws.standIn?.authorization.serviceControlPolicies.policies.length ?? 0;
+      say(
+        `  IAM     evaluated: ${env.iam.roles.length} function roles as synthesized${scps > 0 ? `, ${scps} SCPs for member accounts` : ''}`,
+      );
+    }
     say();
 
     const stamp = Date.now().toString(36).slice(-4);
@@ -66,6 +75,7 @@ export async function runLocal(options: RunOptions): Promise<boolean> {
     const invalid = env.github.standIn?.invalidRequests ?? [];
     const problems = [
       ...reports.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)),
+      ...(env.iam?.settings.denials ?? []).map((d) => `AWS refused ${d.operation}: ${d.message}`),
       ...invalid.map((r) => `GitHub stand-in rejected a request as invalid: ${JSON.stringify(r).slice(0, 300)}`),
     ];
     const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,4 +1,6 @@
 /**
+ * How the local runtime runs a Lambda function's invocations (`LambdaRuntime`), and the credentials it runs them with.
+ *
  * Each local Lambda function calls AWS with its own execution role's credentials, as in Lambda, where the runtime puts
  * the role session's keys in the function's environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
  * `AWS_SESSION_TOKEN`). The local functions share one process, so here these variables are scoped to an invocation:
@@ -63,3 +65,16 @@ export function withCredentials<T>(credentials: SessionCredentials, fn: () => T)
     fn,
   );
 }
+
+/**
+ * Runs the invocations of the local functions. `generation` counts a function's cold starts: a handler built for an
+ * older generation is dropped and the next invocation builds a new one, as a new Lambda container would (module
+ * state of the TypeScript sources, such as a cached GitHub client, starts over).
+ */
+export interface LambdaRuntime {
+  invoke<T>(functionName: string, invocation: () => T): T;
+  generation(functionName: string): number;
+}
+
+/** Invocations as they are: no credentials of their own, no cold starts. */
+export const PLAIN_RUNTIME: LambdaRuntime = { invoke: (_, invocation) => invocation(), generation: () => 0 };
