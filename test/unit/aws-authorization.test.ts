@@ -185,6 +185,54 @@ describe('IAM evaluation on the AWS stand-in', () => {
     expect(aws.state.findRole(aws.accounts.tooling, 'cicd')).toBeUndefined();
   });
 
+  it('needs an allowing SCP at every level when FullAWSAccess is not attached (an allow list)', async () => {
+    // Prepare
+    const listed = await startAwsStandIn({
+      iam: {
+        serviceControlPolicies: {
+          fullAWSAccess: false,
+          policies: [
+            {
+              name: 'AllowAll',
+              targets: ['root', 'Workloads', 'Dev'],
+              document: { Version: '2012-10-17', Statement: [allow('*')] },
+            },
+            {
+              name: 'OnlyReads',
+              targets: ['012345678901'],
+              document: { Version: '2012-10-17', Statement: [allow('iam:Get*')] },
+            },
+          ],
+        },
+      },
+    });
+    const { Credentials: c } = await new STSClient({ ...listed.clientConfig(), maxAttempts: 1 }).send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::012345678901:role/OrganizationAccountAccessRole',
+        RoleSessionName: 'dev',
+      }),
+    );
+    const dev = new IAMClient({
+      ...listed.clientConfig({
+        accessKeyId: c?.AccessKeyId ?? '',
+        secretAccessKey: c?.SecretAccessKey ?? '',
+        sessionToken: c?.SessionToken,
+      }),
+      maxAttempts: 1,
+    });
+
+    // Act
+    const read = await dev.send(new GetRoleCommand({ RoleName: 'OrganizationAccountAccessRole' }));
+    const write = await refusal(dev.send(new CreateRoleCommand({ RoleName: 'x', AssumeRolePolicyDocument: '{}' })));
+    await listed.stop();
+
+    // Assess
+    expect(read.Role?.RoleName).toBe('OrganizationAccountAccessRole');
+    expect(write.message).toMatch(
+      /iam:CreateRole on resource: .* because no service control policy allows the iam:CreateRole action$/,
+    );
+  });
+
   it('evaluates AssumeRole on both sides: the caller’s identity policy with its organization condition, then the trust', async () => {
     // Prepare: the grant of the synthesized function roles, into any account of this organization only
     grant({
