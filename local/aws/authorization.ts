@@ -19,7 +19,13 @@
  * resource: … because no identity-based policy allows the … action" or "… with an explicit deny in a service control
  * policy: DenyCicdChanges".
  */
-import { getDenialReasons, getGrantReasons, type RequestAnalysis, runSimulation } from '@cloud-copilot/iam-simulate';
+import {
+  getDenialReasons,
+  getGrantReasons,
+  type RequestAnalysis,
+  runSimulation,
+  type Simulation,
+} from '@cloud-copilot/iam-simulate';
 import {
   type AuthorizationCheck,
   authorizationChecks,
@@ -184,24 +190,66 @@ function accessDenied(service: Service, message: string): AwsError {
   return new AwsError(service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied', 403, message);
 }
 
-function recordGrants(
-  settings: AuthorizationSettings,
-  caller: Caller,
-  action: string,
-  analysis: RequestAnalysis,
-): void {
+function recordGrants(settings: AuthorizationSettings, caller: Caller, action: string, statements: string[]): void {
   let byStatement = settings.grants.get(caller.principalArn);
   if (!byStatement) {
     byStatement = new Map();
     settings.grants.set(caller.principalArn, byStatement);
   }
-  for (const grant of getGrantReasons(analysis)) {
-    if (grant.policyType !== 'identity') continue;
-    const key = `${grant.policyIdentifier}#${grant.statementIndex}`;
+  for (const key of statements) {
     const actions = byStatement.get(key) ?? new Set<string>();
     actions.add(action);
     byStatement.set(key, actions);
   }
+}
+
+/** What IAM decided for one request: allowed (by these identity statements, `<policy>#<index>`), or why not. */
+type Decision = { allowed: true; statements: string[] } | { allowed: false; reason: string } | { error: string };
+
+/**
+ * Decisions by their whole input (policies, request, context but the clock), so that the same call repeated (a
+ * thousand GetRole of one role, a warm sweep) is evaluated once. Policies that read the clock are never cached.
+ */
+const decisions = new Map<string, Decision>();
+const CLOCK_KEYS = new Set(['aws:CurrentTime', 'aws:EpochTime']);
+
+async function decide(simulation: Simulation, check: AuthorizationCheck): Promise<Decision> {
+  const context = Object.entries(simulation.request.contextVariables).filter(([key]) => !CLOCK_KEYS.has(key));
+  const key = JSON.stringify({ ...simulation, request: { ...simulation.request, contextVariables: context } });
+  const cached = decisions.get(key);
+  if (cached) return cached;
+  const result = await runSimulation(simulation, {});
+  let decision: Decision;
+  if (result.resultType === 'error') {
+    console.error(`AWS stand-in: IAM evaluation of ${check.action} failed`, JSON.stringify(result.errors));
+    decision = { error: result.errors.message };
+  } else {
+    const single = result.resultType === 'single' ? result.result : result.results[0];
+    decision =
+      result.overallResult === 'Allowed' && single
+        ? {
+            allowed: true,
+            statements: getGrantReasons(single.analysis).flatMap((g) =>
+              g.policyType === 'identity' ? [`${g.policyIdentifier}#${g.statementIndex}`] : [],
+            ),
+          }
+        : {
+            allowed: false,
+            reason: single
+              ? denialReason(
+                  single.analysis,
+                  check.action,
+                  check.resourcePolicy !== undefined,
+                  check.action === 'sts:AssumeRole',
+                )
+              : `because no identity-based policy allows the ${check.action} action`,
+          };
+  }
+  if (!/aws:(CurrentTime|EpochTime)/i.test(key)) {
+    if (decisions.size >= 20_000) decisions.clear();
+    decisions.set(key, decision);
+  }
+  return decision;
 }
 
 /** Evaluates one check; answers the error the service would send, or undefined when allowed. */
@@ -215,7 +263,7 @@ async function evaluate(
 ): Promise<AwsError | undefined> {
   const { caller } = record;
   const policies = principalPolicies(state, record);
-  const simulation = await runSimulation(
+  const decision = await decide(
     {
       request: {
         principal: caller.kind === 'assumed-role' ? caller.arn : caller.principalArn,
@@ -230,29 +278,20 @@ async function evaluate(
       ...(policies.boundary ? { permissionBoundaryPolicies: [policies.boundary] } : {}),
       ...(policies.session ? { sessionPolicy: policies.session } : {}),
     },
-    {},
+    check,
   );
-  if (simulation.resultType === 'error') {
-    console.error(`AWS stand-in: IAM evaluation of ${check.action} failed`, JSON.stringify(simulation.errors));
-    return new AwsError(
-      'InternalFailure',
-      500,
-      `The stand-in could not evaluate ${check.action}: ${simulation.errors.message}`,
-    );
+  if ('error' in decision) {
+    return new AwsError('InternalFailure', 500, `The stand-in could not evaluate ${check.action}: ${decision.error}`);
   }
-  const result = simulation.resultType === 'single' ? simulation.result : simulation.results[0];
-  if (simulation.overallResult === 'Allowed' && result) {
-    recordGrants(settings, caller, check.action, result.analysis);
+  if (decision.allowed) {
+    recordGrants(settings, caller, check.action, decision.statements);
     return undefined;
   }
-  const reason = result
-    ? denialReason(result.analysis, check.action, check.resourcePolicy !== undefined, check.action === 'sts:AssumeRole')
-    : `because no identity-based policy allows the ${check.action} action`;
   const resource =
     check.resource === '*' ? '' : ` on resource: ${service.name === 's3' ? `"${check.resource}"` : check.resource}`;
   const unknown =
     policies.unknown.length > 0 ? ` (the stand-in has no document for ${policies.unknown.join(', ')})` : '';
-  const message = `User: ${caller.arn} is not authorized to perform: ${check.action}${resource} ${reason}${unknown}`;
+  const message = `User: ${caller.arn} is not authorized to perform: ${check.action}${resource} ${decision.reason}${unknown}`;
   settings.denials.push({
     callerArn: caller.arn,
     principalArn: caller.principalArn,
