@@ -5,6 +5,13 @@
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { DescribeAccountCommand, ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+  PutResourcePolicyCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { PolicyStatement } from '../../local/aws/policy';
@@ -146,6 +153,44 @@ describe('IAM evaluation on the AWS stand-in', () => {
     expect(resource.message).toMatch(
       /s3:PutObject on resource: "arn:aws:s3:::run-files\/locked\/a" with an explicit deny in a resource-based policy$/,
     );
+  });
+
+  it('applies a secret’s resource policy, set through Secrets Manager, to every read of it', async () => {
+    // Prepare
+    const admin = new SecretsManagerClient(config());
+    const { ARN } = await admin.send(new CreateSecretCommand({ Name: 'github', SecretString: '{"token":"t"}' }));
+    grant(allow('secretsmanager:GetSecretValue', `${ARN}`));
+    const read = () => new SecretsManagerClient(config(app)).send(new GetSecretValueCommand({ SecretId: ARN }));
+    const before = await read();
+
+    // Act
+    await admin.send(
+      new PutResourcePolicyCommand({
+        SecretId: ARN,
+        ResourcePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: '*',
+              Condition: { StringNotEquals: { 'aws:PrincipalArn': `arn:aws:iam::${mgmt}:role/other` } },
+            },
+          ],
+        }),
+      }),
+    );
+    const denied = await refusal(read());
+    const policy = await admin.send(new GetResourcePolicyCommand({ SecretId: ARN }));
+
+    // Assess
+    expect(before.SecretString).toBe('{"token":"t"}');
+    expect([denied.name, denied.status]).toEqual(['AccessDeniedException', 403]);
+    expect(denied.message).toMatch(
+      /secretsmanager:GetSecretValue on resource: .* with an explicit deny in a resource-based policy$/,
+    );
+    expect(JSON.parse(policy.ResourcePolicy ?? '{}').Statement[0].Effect).toBe('Deny');
   });
 
   it('applies service control policies to member accounts only, naming the one that denies', async () => {
