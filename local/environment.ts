@@ -39,6 +39,8 @@ import {
 } from './bootstrap';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type GitHubStandIn, startGitHubStandIn } from './github/server';
+import { type IamEvaluation, startIamEvaluation } from './iam-evaluation';
+import { type LambdaRuntime, PLAIN_RUNTIME } from './lambda-runtime';
 import { refuseRealAccounts } from './setup-errors';
 import {
   type ExecutionReport,
@@ -117,6 +119,8 @@ export interface LocalEnvironment {
     /** Account ids the repository held before this environment started (folders and onboarding pull requests). */
     accountIds: ReadonlySet<string>;
   };
+  /** IAM evaluation on the embedded stand-in (off with `aws: { iam: false }`): the functions' roles and decisions. */
+  iam?: IamEvaluation;
   rules: EventRule[];
   /** What setting up changed or could not do on the endpoints (created organization, seeded repository…), to say. */
   notes: string[];
@@ -273,7 +277,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     Object.assign(process.env, env);
     if (!credentials.sessionToken) delete process.env.AWS_SESSION_TOKEN;
 
-    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source');
+    // IAM as deployed (local/iam-evaluation.ts): each function runs as its synthesized role and the stand-in
+    // authorizes every call it makes. The state machine ARNs are the ones registered below.
+    const iam = awsStandIn?.authorization.enabled
+      ? await startIamEvaluation(awsStandIn, config, {
+          topicArn: bootstrap.topicArn,
+          bucket: env.RECONCILE_BUCKET as string,
+          claimsBucket: env.CLAIMS_BUCKET as string,
+          onboardingStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:onboard-account`,
+          reconcileStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:reconcile`,
+          offboardingStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:offboard-account`,
+        })
+      : undefined;
+    const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source', iam?.runtime);
     const rules = await synthesizedRules(config);
     const topicArn = bootstrap.topicArn;
     const sns = new SNSClient(clientConfig);
@@ -315,7 +331,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       mode: 'report' | 'remediate',
       opts: ReconcileRunOptions = {},
     ): Promise<ReconcileRun> => {
-      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source');
+      reconcileHandlers ??= loadHandlers(RECONCILE_FUNCTIONS, options.handlers ?? 'source', iam?.runtime);
       const fns = await reconcileHandlers;
       const sfn = awsStandIn && stepFunctions(awsStandIn.state);
       const startedBefore = sfn?.executions().length ?? 0;
@@ -450,6 +466,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         credentials,
       },
       github: { url: githubUrl, owner, repo, standIn: githubStandIn, octokit, accountIds },
+      iam,
       rules,
       notes,
       env,
@@ -522,11 +539,13 @@ function createAccountResultEvent(
 
 /**
  * Lambda handlers: built bundles (what deploys) or the TypeScript sources (what jest can import). Sources get
- * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply.
+ * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply. `runtime` runs
+ * each invocation (as its function's role under IAM evaluation) and says when a source handler starts cold.
  */
 async function loadHandlers<N extends FunctionName | ReconcileFunction>(
   names: readonly N[],
   kind: 'bundles' | 'source',
+  runtime: LambdaRuntime = PLAIN_RUNTIME,
 ): Promise<Record<N, StepHandler>> {
   const entries = await Promise.all(
     names.map(async (name) => {
@@ -534,14 +553,20 @@ async function loadHandlers<N extends FunctionName | ReconcileFunction>(
         const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
           handler: LambdaHandler;
         };
-        return [name, (event: unknown) => mod.handler(event, lambdaContext(name))] as const;
+        return [name, (event: unknown) => runtime.invoke(name, () => mod.handler(event, lambdaContext(name)))] as const;
       }
       const mod = (await importSource(name)) as {
         makeHandler: (deps: unknown) => LambdaHandler;
         defaultDeps: () => unknown;
       };
-      const handler = mod.makeHandler(mod.defaultDeps());
-      return [name, (event: unknown) => handler(event, lambdaContext(name))] as const;
+      let container: { generation: number; handler: LambdaHandler } | undefined;
+      const handler = () => {
+        const generation = runtime.generation(name);
+        if (container?.generation !== generation)
+          container = { generation, handler: mod.makeHandler(mod.defaultDeps()) };
+        return container.handler;
+      };
+      return [name, (event: unknown) => runtime.invoke(name, () => handler()(event, lambdaContext(name)))] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<N, StepHandler>;

@@ -12,10 +12,12 @@ import { parseArgs } from 'node:util';
 import { runLocal } from './run';
 import { RUN_EXIT } from './setup-errors';
 
-const USAGE = `Usage: npm start -- [--accounts N] [--keep DIR] [--aws-endpoint URL [--allow-real-accounts]] [--github-endpoint URL --repo OWNER/NAME] [--json]
+const USAGE = `Usage: npm start -- [--accounts N] [--keep DIR] [--scps FILE | --no-iam] [--aws-endpoint URL [--allow-real-accounts]] [--github-endpoint URL --repo OWNER/NAME] [--json]
 
   --accounts N            create N new accounts at once (default 1)
   --keep DIR              leave the resulting git repository in DIR (embedded GitHub stand-in only)
+  --scps FILE             service control policies for the member accounts (see local/aws/authorization-settings.ts)
+  --no-iam                do not evaluate IAM on the embedded AWS stand-in (it does by default, with the synthesized roles)
   --aws-endpoint URL      use another AWS-compatible endpoint (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY);
                           an organization is created there when the credentials' account has none
   --allow-real-accounts   let --aws-endpoint be AWS itself (*.amazonaws.com), where real accounts are created
@@ -42,6 +44,8 @@ process.on('unhandledRejection', crash);
 let values: {
   accounts: string;
   keep?: string;
+  scps?: string;
+  'no-iam': boolean;
   'aws-endpoint'?: string;
   'allow-real-accounts': boolean;
   'github-endpoint'?: string;
@@ -54,6 +58,8 @@ try {
     options: {
       accounts: { type: 'string', default: '1' },
       keep: { type: 'string' },
+      scps: { type: 'string' },
+      'no-iam': { type: 'boolean', default: false },
       'aws-endpoint': { type: 'string' },
       'allow-real-accounts': { type: 'boolean', default: false },
       'github-endpoint': { type: 'string' },
@@ -87,6 +93,7 @@ if (values['github-endpoint'] && !/^[\w.-]+\/[\w.-]+$/.test(values.repo ?? '')) 
 const code = await runLocal({
   accounts,
   keepDir: values.keep,
+  iam: values['no-iam'] ? false : { scpFile: values.scps },
   awsEndpoint: values['aws-endpoint'],
   allowRealAccounts: values['allow-real-accounts'],
   githubEndpoint: values['github-endpoint'],

@@ -44,8 +44,14 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
   const context = (name: string) => ({ functionName: name, awsRequestId: randomUUID() });
   const resolve = resolveModule.makeHandler(resolveModule.defaultDeps());
   const open = openModule.makeHandler(openModule.defaultDeps());
-  const resolveStep: StepHandler = (event) => resolve(event, context('resolve-departure') as never);
-  const openStep: StepHandler = (event) => open(event, context('open-offboarding-pull-request'));
+  // As their synthesized roles when IAM is evaluated (local/iam-evaluation.ts), as every other local function.
+  const invoke = env.iam?.runtime.invoke ?? ((_: string, invocation: () => Promise<unknown>) => invocation());
+  const resolveStep: StepHandler = (event) =>
+    invoke('resolve-departure', () => resolve(event, context('resolve-departure') as never)) as ReturnType<StepHandler>;
+  const openStep: StepHandler = (event) =>
+    invoke('open-offboarding-pull-request', () =>
+      open(event, context('open-offboarding-pull-request')),
+    ) as ReturnType<StepHandler>;
 
   let count = 0;
   const start = async (input: unknown, name?: string): Promise<OffboardingRun> => {

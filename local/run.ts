@@ -19,6 +19,8 @@ export interface RunOptions {
   repo?: string;
   /** Let `awsEndpoint` be AWS itself, where the run creates real accounts. */
   allowRealAccounts?: boolean;
+  /** IAM evaluation on the embedded AWS stand-in (default on); `false` turns it off. */
+  iam?: false | { scpFile?: string };
   json?: boolean;
   /** Where the report (or the one JSON document) goes; default standard output. */
   stdout?: (text: string) => void;
@@ -61,6 +63,7 @@ export async function runLocal(options: RunOptions): Promise<ExitCode> {
         githubEndpoint: options.githubEndpoint,
         repo: options.repo,
         keepDir: options.keepDir,
+        aws: { iam: options.iam ?? {} },
       });
     } catch (error) {
       return fail(error, RUN_EXIT.setup);
@@ -97,6 +100,7 @@ async function onboardAndReport(
   const invalid = env.github.standIn?.invalidRequests ?? [];
   const problems = [
     ...reports.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)),
+    ...(env.iam?.settings.denials ?? []).map((d) => `AWS refused ${d.operation}: ${d.message}`),
     ...invalid.map((r) => `GitHub stand-in rejected a request as invalid: ${JSON.stringify(r).slice(0, 300)}`),
   ];
   const unchecked = reports.flatMap((r) => r.unchecked.map((u) => `${r.name}: ${u}`));
@@ -177,6 +181,12 @@ function printSetup(env: LocalEnvironment, say: (line?: string) => void): void {
     `  GitHub  ${env.github.standIn ? 'embedded stand-in' : 'endpoint'} ${env.github.url} repo ${env.github.owner}/${env.github.repo}`,
   );
   say(`  Rules   ${env.rules.map((r) => r.id).join(', ')} (from the synthesized stack)`);
+  if (env.iam) {
+    const scps = env.aws.standIn?.authorization.serviceControlPolicies.policies.length ?? 0;
+    say(
+      `  IAM     evaluated: ${env.iam.roles.length} function roles as synthesized${scps > 0 ? `, ${scps} SCPs for member accounts` : ''}`,
+    );
+  }
   for (const note of env.notes) say(`  Setup   ${note}`);
   if (env.github.accountIds.size > 0) {
     say(

@@ -65,6 +65,8 @@ export class OnboardingWorkflow extends Construct {
   readonly ensureCicdRole: lambda.Function;
   readonly openPullRequest: lambda.Function;
   readonly rules: events.Rule[];
+  /** The bucket of the one-writer-per-account claims (resolve-account). */
+  readonly claims: AccountClaims;
 
   private readonly props: OnboardingWorkflowProps;
   private readonly functionsDir: string;
@@ -87,7 +89,7 @@ export class OnboardingWorkflow extends Construct {
     });
     this.grantOrganizationsRead(this.resolveAccount, managementAccountId);
     // One writer per account creation: the first event's execution claims the account (account-claim.ts).
-    new AccountClaims(this, 'Claims', { claimant: this.resolveAccount });
+    this.claims = new AccountClaims(this, 'Claims', { claimant: this.resolveAccount });
 
     this.ensureCicdRole = this.stepFunction('EnsureCicdRole', 'ensure-cicd-role', {
       description: 'Onboarding: creates or converges the cicd role in the member account',

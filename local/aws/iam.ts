@@ -1,4 +1,4 @@
-/** IAM (awsQuery, 2010-05-08): roles, their trust policies, managed policy attachments, tags and boundaries. */
+/** IAM (awsQuery, 2010-05-08): roles, their trust policies, managed and inline policies, tags and boundaries. */
 import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
 import { type AwsState, noSuchRole, type Role, type Tag } from './state';
@@ -143,8 +143,30 @@ const operations: Record<string, QueryOperation> = {
   },
 
   ListRolePolicies: ({ state, caller, input }) => {
-    state.requireRole(caller.accountId, required(input, 'RoleName'));
-    return { PolicyNames: [], IsTruncated: false };
+    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const { items, ...rest } = page([...role.inline.keys()].sort(), input);
+    return { PolicyNames: items, ...rest };
+  },
+
+  PutRolePolicy: ({ state, caller, input }) => {
+    const roleName = required(input, 'RoleName');
+    state.putRolePolicy(caller.accountId, roleName, required(input, 'PolicyName'), required(input, 'PolicyDocument'));
+    return undefined;
+  },
+
+  GetRolePolicy: ({ state, caller, input }) => {
+    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const policyName = required(input, 'PolicyName');
+    const document = role.inline.get(policyName);
+    if (document === undefined) {
+      throw new AwsError('NoSuchEntity', 404, `The role policy with name ${policyName} cannot be found.`);
+    }
+    return { RoleName: role.name, PolicyName: policyName, PolicyDocument: encodePolicy(document) };
+  },
+
+  DeleteRolePolicy: ({ state, caller, input }) => {
+    state.deleteRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyName'));
+    return undefined;
   },
 
   TagRole: ({ state, caller, input }) => {

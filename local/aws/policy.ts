@@ -8,6 +8,8 @@ export interface PolicyStatement {
   NotPrincipal?: unknown;
   Action?: unknown;
   NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 }
 

@@ -40,7 +40,7 @@ const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** Bucket and key of a path-style request path. */
-function target(path: string): { bucket: string; key?: string } {
+export function target(path: string): { bucket: string; key?: string } {
   const rest = path.replace(/^\/+/, '');
   const slash = rest.indexOf('/');
   if (slash === -1) return { bucket: decodeURIComponent(rest) };

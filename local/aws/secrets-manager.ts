@@ -1,5 +1,10 @@
-/** AWS Secrets Manager (awsJson1_1, `secretsmanager.*`): CreateSecret, PutSecretValue, GetSecretValue. */
+/**
+ * AWS Secrets Manager (awsJson1_1, `secretsmanager.*`): CreateSecret, PutSecretValue, GetSecretValue, DescribeSecret,
+ * and the secret's resource policy (Put/Get/DeleteResourcePolicy), which the IAM evaluation applies to every request.
+ */
 import { randomUUID } from 'node:crypto';
+import { authorizationSettings } from './authorization-settings';
+import { parsePolicyDocument } from './policy';
 import { AwsError } from './protocols';
 import type { JsonOperation, JsonService, OperationContext } from './service';
 import type { Secret } from './state';
@@ -101,6 +106,34 @@ const operations: Record<string, JsonOperation> = {
       VersionStages: version.stages,
       CreatedDate: version.createdDate,
     };
+  },
+
+  PutResourcePolicy: (context) => {
+    const secret = secretOf(context);
+    const text = context.input.ResourcePolicy;
+    if (typeof text !== 'string' || text === '') {
+      throw new AwsError('InvalidParameterException', 400, 'You must provide a value for ResourcePolicy.');
+    }
+    let policy: ReturnType<typeof parsePolicyDocument>;
+    try {
+      policy = parsePolicyDocument(text);
+    } catch {
+      throw new AwsError('MalformedPolicyDocumentException', 400, 'This resource policy contains a syntax error.');
+    }
+    authorizationSettings(context.state).resourcePolicies.set(secret.arn, policy);
+    return { ARN: secret.arn, Name: secret.name };
+  },
+
+  GetResourcePolicy: (context) => {
+    const secret = secretOf(context);
+    const policy = authorizationSettings(context.state).resourcePolicies.get(secret.arn);
+    return { ARN: secret.arn, Name: secret.name, ResourcePolicy: policy ? JSON.stringify(policy) : undefined };
+  },
+
+  DeleteResourcePolicy: (context) => {
+    const secret = secretOf(context);
+    authorizationSettings(context.state).resourcePolicies.delete(secret.arn);
+    return { ARN: secret.arn, Name: secret.name };
   },
 
   DescribeSecret: (context) => {

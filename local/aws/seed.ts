@@ -63,6 +63,18 @@ export function seedOrganization(state: AwsState) {
       ],
     },
   });
+  // What the tooling stack grants it (infra/constructs/github-oidc-access.ts), for any role name: each role's trust decides.
+  state.putRolePolicy(SEED.tooling, SEED.pipelineRoleName, 'AssumeRolesInTheOrganization', {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::*:role/*',
+        Condition: { StringEquals: { 'aws:ResourceOrgID': state.organizationId } },
+      },
+    ],
+  });
   const topicArn = state.createTopic(SEED.management, 'account-onboarding-notifications');
 
   return {

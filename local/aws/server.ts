@@ -2,11 +2,19 @@
  * The embedded AWS stand-in: one HTTP endpoint on 127.0.0.1 that the unmodified AWS SDK v3 clients reach through
  * `AWS_ENDPOINT_URL`. Requests are routed by the SigV4 credential scope's service (REST services: S3), by
  * `X-Amz-Target` (JSON services) or by `Action` + `Version` (query services), authenticated by their SigV4 access
- * key (which names the caller's account and role), then answered in the service's own wire format.
+ * key (which names the caller's account and role), authorized as IAM would (authorization.ts: identity, resource,
+ * session and service control policies), then answered in the service's own wire format.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authorize } from './authorization';
+import {
+  type AuthorizationSettings,
+  authorizationSettings,
+  readServiceControlPolicies,
+  type ServiceControlPolicies,
+} from './authorization-settings';
 import { cloudTrailService } from './cloudtrail';
 import { FaultInjector, type FaultOptions, type ScriptedFault } from './faults';
 import { iamService } from './iam';
@@ -26,7 +34,15 @@ import { secretsManagerService } from './secrets-manager';
 import { SEED, seedOrganization } from './seed';
 import type { JsonService, QueryService, RestRequest, RestService, Service } from './service';
 import { snsService } from './sns';
-import { type AwsEvent, AwsState, type Caller, type CallRecord, type Credentials, type EventListener } from './state';
+import {
+  type AwsEvent,
+  AwsState,
+  type Caller,
+  type CallRecord,
+  type CredentialRecord,
+  type Credentials,
+  type EventListener,
+} from './state';
 import { statesService } from './states';
 import { stsService } from './sts';
 
@@ -50,6 +66,11 @@ export interface AwsStandInOptions {
    * until it calls CreateOrganization, and nothing is seeded, as a fresh AWS-compatible endpoint would be.
    */
   organization?: 'seeded' | 'none';
+  /**
+   * IAM evaluation of every request (local/aws/authorization.ts), on by default; `false` turns it off (signatures
+   * and trust policies are still checked). SCPs of the organization come from `serviceControlPolicies` or a file.
+   */
+  iam?: false | { serviceControlPolicies?: ServiceControlPolicies; scpFile?: string };
 }
 
 /** What every stand-in offers; one started with `organization: 'none'` offers only this. */
@@ -65,6 +86,8 @@ export interface BareAwsStandIn {
   /** Every EventBridge event emitted so far. */
   events: AwsEvent[];
   onEvent(listener: EventListener): () => void;
+  /** IAM evaluation: on/off, resource policies, topic keys, SCPs, and every denial (see authorization-settings.ts). */
+  authorization: AuthorizationSettings;
   /** Replaces the fault settings; `setFaults({})` turns every fault off. */
   setFaults(faults: FaultOptions): void;
   /** Answers the next matching call(s) with an error. */
@@ -173,7 +196,7 @@ function authenticate(
   request: IncomingMessage,
   body: Buffer,
   verifySignatures: boolean,
-): Caller {
+): CredentialRecord {
   const json = service.protocol === 'json';
   const invalidToken = () =>
     new AwsError(
@@ -209,7 +232,7 @@ function authenticate(
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
     );
   }
-  return record.caller;
+  return record;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -237,6 +260,13 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   );
   const seeded = options.organization === 'none' ? undefined : seedOrganization(state);
   if (!seeded) state.organizationInUse = false;
+  const authorization = authorizationSettings(state);
+  authorization.enabled = options.iam !== false;
+  if (options.iam) {
+    authorization.serviceControlPolicies = options.iam.scpFile
+      ? readServiceControlPolicies(options.iam.scpFile)
+      : (options.iam.serviceControlPolicies ?? { policies: [] });
+  }
   const credentials = state.issueCredentials(SEED.management);
   const faults = new FaultInjector();
 
@@ -260,9 +290,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     let caller: Caller | undefined;
     let response: WireResponse;
     try {
-      caller = authenticate(state, service, request, body, verifySignatures);
+      const record = authenticate(state, service, request, body, verifySignatures);
+      caller = record.caller;
       const injected = faults.faultFor(service, action, caller.accountId);
       if (injected) throw injected;
+      await authorize(state, service, action, input, record);
       if (service.protocol === 'rest-xml') {
         const operation = service.operations[action];
         if (!operation) throw new AwsError('NotImplemented', 501, `The stand-in does not serve ${action}.`);
@@ -326,6 +358,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     region,
     state,
     credentials,
+    authorization,
     calls: state.calls,
     events: state.events,
     onEvent: (listener) => state.onEvent(listener),

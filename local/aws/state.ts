@@ -37,6 +37,8 @@ export interface Credentials {
 
 export interface CredentialRecord extends Credentials {
   caller: Caller;
+  /** Session policies passed to AssumeRole (`Policy`, `PolicyArns`): the session can do no more than they allow. */
+  sessionPolicies?: PolicyDocument[];
 }
 
 export interface Account {
@@ -93,6 +95,8 @@ export interface Role {
   tags: Tag[];
   /** Attached managed policies, ARN → name. */
   attached: Map<string, string>;
+  /** Inline policies (PutRolePolicy), name → document text. */
+  inline: Map<string, string>;
   /** GetRole answers NoSuchEntity this many more times (IAM eventual consistency). */
   invisibleReads: number;
   /** GetRole answers NoSuchEntity until this time (epoch ms). */
@@ -818,8 +822,14 @@ export class AwsState {
   }
 
   /** Issues `ASIA…` session credentials acting as the role (what STS returns). No trust check: see sts.ts. */
-  issueRoleSession(role: Role, sessionName: string, durationSeconds = 3600): Required<Credentials> {
+  issueRoleSession(
+    role: Role,
+    sessionName: string,
+    durationSeconds = 3600,
+    sessionPolicies?: PolicyDocument[],
+  ): Required<Credentials> {
     const record: CredentialRecord = {
+      ...(sessionPolicies?.length ? { sessionPolicies } : {}),
       accessKeyId: `ASIA${randomId(16)}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
@@ -983,6 +993,7 @@ export class AwsState {
       permissionsBoundaryArn: input.permissionsBoundary,
       tags: [...(input.tags ?? [])],
       attached: new Map(),
+      inline: new Map(),
       invisibleReads: 0,
       visibleAt: 0,
     };
@@ -1009,6 +1020,9 @@ export class AwsState {
     if (role.attached.size > 0 && !options.force) {
       throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must detach all policies first.');
     }
+    if (role.inline.size > 0 && !options.force) {
+      throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must delete policies first.');
+    }
     this.iam(accountId).roles.delete(roleName.toLowerCase());
   }
 
@@ -1026,6 +1040,7 @@ export class AwsState {
       assumeRolePolicyDocument: this.trustPolicyText(old),
     });
     for (const arn of old.attached.keys()) this.attachRolePolicy(accountId, roleName, arn);
+    for (const [name, document] of old.inline) role.inline.set(name, document);
     return role;
   }
 
@@ -1087,6 +1102,28 @@ export class AwsState {
     const role = this.requireRole(accountId, roleName);
     if (!role.attached.delete(policyArn)) {
       throw new AwsError('NoSuchEntity', 404, `Policy ${policyArn} was not found.`);
+    }
+  }
+
+  /** PutRolePolicy: adds or replaces an inline policy (validated as an identity policy document). */
+  putRolePolicy(accountId: string, roleName: string, policyName: string, document: string | PolicyDocument): void {
+    const role = this.requireRole(accountId, roleName);
+    if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) {
+      throw new AwsError('ValidationError', 400, `The specified value for policyName is invalid.`);
+    }
+    const text = typeof document === 'string' ? document : JSON.stringify(document);
+    for (const statement of statementsOf(parsePolicyDocument(text))) {
+      if ('Principal' in statement || 'NotPrincipal' in statement) {
+        throw new AwsError('MalformedPolicyDocument', 400, 'Policy document should not specify a principal.');
+      }
+    }
+    role.inline.set(policyName, text);
+  }
+
+  deleteRolePolicy(accountId: string, roleName: string, policyName: string): void {
+    const role = this.requireRole(accountId, roleName);
+    if (!role.inline.delete(policyName)) {
+      throw new AwsError('NoSuchEntity', 404, `The role policy with name ${policyName} cannot be found.`);
     }
   }
 

@@ -1,10 +1,31 @@
-/** STS (awsQuery, 2011-06-15): AssumeRole across accounts, checked against the role's trust policy. */
-import { trustPolicyAllows } from './policy';
-import { AwsError } from './protocols';
+/**
+ * STS (awsQuery, 2011-06-15): AssumeRole across accounts, checked against the role's trust policy; the session keeps
+ * the request's session policies, which local/aws/authorization.ts applies to every call made with it.
+ */
+import { managedPolicyDocument } from './managed-policies';
+import { type PolicyDocument, parsePolicyDocument, trustPolicyAllows } from './policy';
+import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
-import { parseRoleArn } from './state';
+import { type AwsState, parseRoleArn } from './state';
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+/** The session policies of an AssumeRole request: the inline `Policy` and the managed `PolicyArns` (at most 10). */
+function sessionPolicies(state: AwsState, roleAccountId: string, input: URLSearchParams): PolicyDocument[] {
+  const policies: PolicyDocument[] = [];
+  const inline = input.get('Policy');
+  if (inline) policies.push(parsePolicyDocument(inline));
+  const arns = queryList(input, 'PolicyArns').map((item) => (typeof item === 'string' ? item : (item.arn ?? '')));
+  if (arns.length > 10) {
+    throw new AwsError('ValidationError', 400, 'The number of policy ARNs exceeds the maximum of 10.');
+  }
+  for (const arn of arns) {
+    const document = managedPolicyDocument(state, roleAccountId, arn);
+    if (!document) throw new AwsError('InvalidParameterValue', 400, `The policy ${arn} does not exist.`);
+    policies.push(document);
+  }
+  return policies;
+}
 
 const operations: Record<string, QueryOperation> = {
   GetCallerIdentity: ({ caller }) => ({ UserId: caller.userId, Account: caller.accountId, Arn: caller.arn }),
@@ -58,7 +79,7 @@ const operations: Record<string, QueryOperation> = {
           : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
       );
     }
-    const session = state.issueRoleSession(role, sessionName, duration);
+    const session = state.issueRoleSession(role, sessionName, duration, sessionPolicies(state, role.accountId, input));
     return {
       AssumedRoleUser: {
         AssumedRoleId: `${role.roleId}:${sessionName}`,

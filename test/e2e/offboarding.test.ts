@@ -63,7 +63,7 @@ beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   env = await startLocalEnvironment({
     handlers: 'source',
-    config: { offboarding: { removeFolder: true, branchPrefix: 'offboarding/' } },
+    config: { offboarding: { enabled: true, removeFolder: true, branchPrefix: 'offboarding/' } },
   });
   organizations = new OrganizationsClient({
     endpoint: env.aws.endpoint,

@@ -6,6 +6,7 @@ import { OnboardingStack } from '../../infra/onboarding-stack';
 import { parseToolingConfig, type ToolingConfigInput } from '../../infra/tooling-config';
 import { ToolingStack } from '../../infra/tooling-stack';
 import { minimalConfig, placeholderFunctionsDir } from '../support/cdk';
+import { readGeneratedTable } from '../support/permission-flows';
 
 const TABLE_FILE = 'infra/PERMISSIONS.md';
 
@@ -84,6 +85,39 @@ function synthesizedActions(stack: Stack): Map<string, Set<string>> {
     }
   }
   return result;
+}
+
+/** Every statement of every Lambda execution role, in policy order: role construct path, 1-based index, actions. */
+function functionRoleStatements(stack: Stack): Array<{ rolePath: string; index: number; actions: string[] }> {
+  const template = Template.fromStack(stack).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const paths = new Map<string, string>();
+  for (const construct of stack.node.findAll()) {
+    if (construct instanceof CfnResource && construct.cfnResourceType === 'AWS::IAM::Role') {
+      paths.set(stack.resolve(construct.logicalId), construct.node.path.replace(/\/Resource$/, ''));
+    }
+  }
+  const lambdaRoles = Object.entries(template.Resources)
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Role' &&
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+    )
+    .map(([id]) => id);
+  return lambdaRoles.flatMap((roleId) =>
+    Object.values(template.Resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement)
+      .map((statement, i) => ({
+        rolePath: paths.get(roleId) ?? roleId,
+        index: i + 1,
+        actions: [statement.Action].flat(),
+      })),
+  );
 }
 
 /** Every difference between the table and the synthesized policies, one readable line each. */
@@ -185,6 +219,19 @@ describe('permission table (infra/PERMISSIONS.md)', () => {
 
     // Assess
     expect(problems).toEqual([]);
+  });
+
+  it('lists every statement of every function role in the generated necessity table, in policy order', () => {
+    // Prepare
+    const [onboarding] = synthBothStacks(allOff, { organizationId: 'o-a1b2c3d4e5' });
+
+    // Act
+    const generated = readGeneratedTable(readFileSync(TABLE_FILE, 'utf8'));
+    const synthesized = functionRoleStatements(onboarding as Stack);
+
+    // Assess: a changed policy needs the necessity test rerun (UPDATE_PERMISSIONS=1), which proves the new statement
+    expect(synthesized.length).toBeGreaterThan(20);
+    expect(generated).toEqual(synthesized);
   });
 
   it('names the role and the action when the table and the policies disagree', () => {
