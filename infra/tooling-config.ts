@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OnboardingConfig } from '../functions/lib/config';
 import { ConfigError } from '../functions/lib/errors';
 import { assertNoWildcard, type GitHubSubjects } from './constructs/github-oidc-access';

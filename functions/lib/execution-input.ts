@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInput } from './errors';
 import type { AccountId } from './types';
+import './zod';
 
 /**
  * Normalises the five inputs the onboarding workflow accepts (DESIGN.md "Inputs") into one discriminated union.
@@ -56,20 +57,27 @@ const accountId = z
           ? `must be a quoted string, e.g. "012345678901", not a number: leading zeros are part of the id and a number loses them`
           : `must be ${ACCOUNT_ID_HINT}`,
   })
-  .regex(/^\d{12}$/, `must be ${ACCOUNT_ID_HINT}`);
+  .check(z.regex(/^\d{12}$/, `must be ${ACCOUNT_ID_HINT}`));
 
 /** `car-` followed by 8-32 lowercase letters or digits (Organizations' CreateAccountRequestId pattern). */
 export const createAccountRequestId = z
   .string()
-  .regex(/^car-[a-z0-9]{8,32}$/, 'must be a CreateAccount request id such as "car-0123456789abcdef0123456789abcdef"');
+  .check(
+    z.regex(
+      /^car-[a-z0-9]{8,32}$/,
+      'must be a CreateAccount request id such as "car-0123456789abcdef0123456789abcdef"',
+    ),
+  );
 
-const force = z.boolean({ error: 'must be true or false' }).default(false);
+const force = z._default(z.boolean({ error: 'must be true or false' }), false);
 
 /** Drift class names reported by reconciliation, e.g. `role-missing`, `trust-drifted`. */
 const driftClass = z
   .string()
-  .max(64, 'a drift class name has at most 64 characters')
-  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a drift class name is kebab-case, e.g. "trust-drifted"');
+  .check(
+    z.maxLength(64, 'a drift class name has at most 64 characters'),
+    z.regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a drift class name is kebab-case, e.g. "trust-drifted"'),
+  );
 
 /** Names the keys a strict input accepts when it meets one it does not. */
 const onlyKeys = (accepted: string) => ({
@@ -85,16 +93,18 @@ const reconcileSchema = z.strictObject(
   {
     accountId,
     trigger: z.literal('reconcile'),
-    drift: z.array(driftClass, { error: 'must be a list of drift class names' }).max(32, 'at most 32 drift classes'),
+    drift: z
+      .array(driftClass, { error: 'must be a list of drift class names' })
+      .check(z.maxLength(32, 'at most 32 drift classes')),
     force,
   },
   onlyKeys('accountId, trigger, drift and force'),
 );
 
 /** A free-text field from AWS, bounded so it cannot blow up logs or state payloads. */
-const awsText = z.string().max(1024);
+const awsText = z.string().check(z.maxLength(1024));
 
-const cloudTrailDetail = { eventVersion: z.string().optional(), eventName: z.string() };
+const cloudTrailDetail = { eventVersion: z.optional(z.string()), eventName: z.string() };
 
 const createAccountResultEvent = z.object({
   source: z.literal('aws.organizations'),
@@ -107,12 +117,12 @@ const createAccountResultEvent = z.object({
         z.object({
           state: z.literal('SUCCEEDED'),
           accountId,
-          id: createAccountRequestId.optional(),
+          id: z.optional(createAccountRequestId),
         }),
         z.object({
           state: z.literal('FAILED'),
-          failureReason: awsText.optional(),
-          id: createAccountRequestId.optional(),
+          failureReason: z.optional(awsText),
+          id: z.optional(createAccountRequestId),
         }),
         // The result event is sent on completion; IN_PROGRESS is accepted so a replayed status can be polled.
         z.object({ state: z.literal('IN_PROGRESS'), id: createAccountRequestId }),
@@ -133,7 +143,7 @@ const createAccountCallEvent = z.object({
 
 const managedAccountStatus = z.object({
   state: z.enum(['SUCCEEDED', 'FAILED']),
-  message: awsText.optional(),
+  message: z.optional(awsText),
   account: z.object({ accountId }),
 });
 
@@ -164,7 +174,7 @@ function bounded(text: string, limit = ECHO_LIMIT): string {
   return flat.length > limit ? `${flat.slice(0, limit)}…` : flat;
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   const problems = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.map(String).join('.') || '(input)';
     return `${path}: ${issue.message}`;
@@ -177,7 +187,7 @@ function invalid(what: string, problem: string): InvalidInput {
   return new InvalidInput(`Invalid execution input (${what}): ${problem}. Nothing was changed; ${ACCEPTED_SHAPES}.`);
 }
 
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
   const result = schema.safeParse(raw);
   if (!result.success) throw invalid(what, describeIssues(result.error));
   return result.data;

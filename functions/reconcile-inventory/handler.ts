@@ -1,5 +1,5 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
@@ -39,7 +39,7 @@ export interface InventoryDeps {
   store: ObjectStore;
 }
 
-const inputSchema = z.strictObject({ mode: z.enum(['report', 'remediate']).optional() });
+const inputSchema = z.strictObject({ mode: z.optional(z.enum(['report', 'remediate'])) });
 
 export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Promise<InventoryResult> {
   return async (event) => {

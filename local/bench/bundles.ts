@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { templatesDir, templatesPlugin } from '../templates-module.mjs';
 import { median } from './stats';
 
 const run = promisify(execFile);
@@ -24,6 +25,25 @@ export interface ImportTiming {
   medianMs: number;
 }
 
+/** The options of esbuild.config.mjs that shape the output (source maps aside). */
+const BUILD_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  plugins: [templatesPlugin(templatesDir())],
+};
+
+const entry = (name: string) => ({
+  entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
+  outfile: join(ROOT, 'dist', 'bench-metafile', name, 'index.mjs'),
+});
+
 export interface LargestBundle {
   name: string;
   /** bytes in the output per package (node_modules/<scope/name>) or `(project)` */
@@ -40,6 +60,49 @@ export async function buildBundles(): Promise<string[]> {
 }
 
 export const bundlePath = (name: string): string => join(ROOT, 'dist', 'functions', name, 'index.mjs');
+export const floorPath = (name: string): string => join(ROOT, 'dist', 'bench-floor', name, 'index.mjs');
+
+/** The client class each SDK package exports (the floor bundle imports the class, as a handler does, not the package). */
+const SDK_CLIENTS: Record<string, string> = {
+  '@aws-sdk/client-iam': 'IAMClient',
+  '@aws-sdk/client-organizations': 'OrganizationsClient',
+  '@aws-sdk/client-s3': 'S3Client',
+  '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
+  '@aws-sdk/client-sfn': 'SFNClient',
+  '@aws-sdk/client-sns': 'SNSClient',
+  '@aws-sdk/client-sts': 'STSClient',
+  '@octokit/rest': 'Octokit',
+};
+
+export interface FloorBundle {
+  name: string;
+  /** The packages the function's bundle holds that the floor imports: its AWS SDK clients and Octokit. */
+  clients: string[];
+  bytes: number;
+}
+
+/**
+ * For each function, the floor its cold import is held to: a bundle, built with the same options, that imports only
+ * the AWS SDK clients and Octokit the function's own bundle holds (found in its metafile) and nothing else.
+ */
+export async function buildFloorBundles(names: readonly string[]): Promise<FloorBundle[]> {
+  const floors: FloorBundle[] = [];
+  for (const name of names) {
+    const { metafile } = await build({ ...BUILD_OPTIONS, ...entry(name), write: false, metafile: true });
+    const output = Object.values((metafile as Metafile).outputs)[0];
+    const clients = [...new Set(Object.keys(output?.inputs ?? {}).map(packageOf))]
+      .filter((p) => p in SDK_CLIENTS)
+      .sort();
+    const contents = clients.map((p, i) => `export { ${SDK_CLIENTS[p]} as client${i} } from '${p}';`).join('\n');
+    await build({
+      ...BUILD_OPTIONS,
+      stdin: { contents: contents || 'export {};', resolveDir: ROOT, loader: 'js' },
+      outfile: floorPath(name),
+    });
+    floors.push({ name, clients, bytes: statSync(floorPath(name)).size });
+  }
+  return floors;
+}
 
 export function bundleSizes(names: readonly string[]): BundleSize[] {
   return names.map((name) => {
@@ -61,21 +124,7 @@ export function packageOf(input: string): string {
  * bytes they contribute to the output.
  */
 export async function explainBundle(name: string, top = 10): Promise<LargestBundle> {
-  const result = await build({
-    entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
-    outfile: join(ROOT, 'dist', 'bench-metafile', name, 'index.mjs'),
-    write: false,
-    metafile: true,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  const result = await build({ ...BUILD_OPTIONS, ...entry(name), write: false, metafile: true });
   const output = Object.values((result.metafile as Metafile).outputs)[0];
   const inputs = Object.entries(output?.inputs ?? {}).map(([input, { bytesInOutput }]) => ({
     input,
@@ -112,13 +161,18 @@ async function importOnce(url: string): Promise<number> {
  * Cold import of each bundle and of an empty module, `rounds` fresh processes each, one at a time and interleaved
  * (every round imports each module once) so a slow moment of the shared machine hits them all alike.
  */
-export async function coldImports(names: readonly string[], rounds: number): Promise<ImportTiming[]> {
+export async function coldImports(
+  names: readonly string[],
+  rounds: number,
+  floors: readonly string[] = [],
+): Promise<ImportTiming[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-empty-'));
   const empty = join(dir, 'empty.mjs');
   writeFileSync(empty, 'export {};\n');
   const targets = [
     { name: '(empty module)', url: pathToFileURL(empty).href },
     ...names.map((name) => ({ name, url: pathToFileURL(bundlePath(name)).href })),
+    ...floors.map((name) => ({ name: `${name} (floor)`, url: pathToFileURL(floorPath(name)).href })),
   ];
   const samples = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   try {

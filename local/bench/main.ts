@@ -7,7 +7,7 @@
 import '../polyfills';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { buildBundles, bundleSizes, coldImports, explainBundle } from './bundles';
+import { buildBundles, buildFloorBundles, bundleSizes, coldImports, explainBundle } from './bundles';
 import { functionSettings } from './infra';
 import { measureOnboarding } from './onboarding';
 import { measureReconcile, type ReconcileMeasurements, reconcileRunnerAvailable } from './reconcile';
@@ -30,8 +30,13 @@ async function main(): Promise<void> {
   const sizes = bundleSizes(names);
   const largest = [...sizes].sort((a, b) => b.bytes - a.bytes)[0];
   const explained = largest ? await explainBundle(largest.name) : undefined;
-  say(`bench: cold imports, ${IMPORT_ROUNDS} fresh node processes per bundle`);
-  const imports = await coldImports(names, IMPORT_ROUNDS);
+  const floors = await buildFloorBundles(names);
+  say(`bench: cold imports, ${IMPORT_ROUNDS} fresh node processes per bundle and per floor bundle`);
+  const imports = await coldImports(
+    names,
+    IMPORT_ROUNDS,
+    floors.map((f) => f.name),
+  );
 
   say('bench: onboarding on the embedded stand-ins (bundles)');
   const { startLocalEnvironment } = await import('../environment');
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     importRounds: IMPORT_ROUNDS,
     sizes,
     explained,
+    floors,
     imports,
     onboarding,
     settings,

@@ -1,5 +1,5 @@
 /** Renders the measurements as the Markdown of BENCHMARKS.md (numbers and how each was derived). */
-import type { BundleSize, ImportTiming, LargestBundle } from './bundles';
+import type { BundleSize, FloorBundle, ImportTiming, LargestBundle } from './bundles';
 import type { FunctionSettings } from './infra';
 import type { CallCount, OnboardingMeasurements, Step } from './onboarding';
 import type { ReconcileMeasurements } from './reconcile';
@@ -33,6 +33,8 @@ export interface BenchReport {
   importRounds: number;
   sizes: BundleSize[];
   explained?: LargestBundle;
+  /** Per function: a bundle of only its AWS SDK clients and Octokit, the floor of its cold import. */
+  floors: FloorBundle[];
   imports: ImportTiming[];
   onboarding: OnboardingMeasurements;
   settings: Record<string, FunctionSettings>;
@@ -40,6 +42,8 @@ export interface BenchReport {
   seconds: number;
 }
 
+/** Issue 15.4: each bundle's cold import within this factor of its SDK-and-Octokit-only floor. */
+const FLOOR_GOAL = 1.5;
 const GOALS = { newGithub: 10, newContentCreating: 4, rerunGithub: 5, newAws: 9 };
 const STEPS: Step[] = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'];
 const yesNo = (ok: boolean) => (ok ? 'yes' : 'no');
@@ -54,6 +58,9 @@ function bundlesSection(r: BenchReport): string[] {
   const rows: Cell[][] = r.sizes.map((s) => {
     const t = r.imports.find((i) => i.name === s.name);
     const ms = t?.medianMs ?? Number.NaN;
+    const floor = r.floors.find((f) => f.name === s.name);
+    const floorMs = r.imports.find((i) => i.name === `${s.name} (floor)`)?.medianMs ?? Number.NaN;
+    const toFloor = ratio(ms, floorMs);
     return [
       s.name,
       s.bytes,
@@ -62,9 +69,12 @@ function bundlesSection(r: BenchReport): string[] {
       formatMs(ms),
       formatMs(ms - emptyMs),
       formatRatio(ratio(ms, emptyMs)),
+      floor ? `${floor.bytes} (${floor.clients.map((c) => c.replace('@aws-sdk/client-', '')).join(', ')})` : '',
+      formatMs(floorMs),
+      `${formatRatio(toFloor)} ${toFloor <= FLOOR_GOAL ? `≤ ${FLOOR_GOAL}×: yes` : `> ${FLOOR_GOAL}×: NO`}`,
     ];
   });
-  rows.push(['(empty module)', '', '', '', formatMs(emptyMs), '0', formatRatio(1)]);
+  rows.push(['(empty module)', '', '', '', formatMs(emptyMs), '0', formatRatio(1), '', '', '']);
   const lines = [
     '## 1. Bundles: size and cold import',
     '',
@@ -72,8 +82,21 @@ function bundlesSection(r: BenchReport): string[] {
     '',
     `Cold import: for each module, ${r.importRounds} fresh \`node --input-type=module\` processes, each timing \`await import(fileUrl)\` with \`process.hrtime.bigint()\` (process start-up excluded, module evaluation included). An empty module (\`export {}\`) is measured in the same run; the rounds are interleaved (each round imports every module once, one process at a time) after one discarded warm-up import of each. Median reported; "over empty" = median − empty median; ratio = median / empty median.`,
     '',
+    `Floor: for each function, a bundle built with the same options that only imports the AWS SDK clients and Octokit its own bundle holds (found in its esbuild metafile; each client class, as a handler imports it), measured in the same interleaved rounds. Goal: cold import within ${FLOOR_GOAL}× of the floor.`,
+    '',
     renderTable(
-      ['function', 'bytes', 'gzip bytes', 'size', 'cold import (median)', 'over empty', 'ratio to empty'],
+      [
+        'function',
+        'bytes',
+        'gzip bytes',
+        'size',
+        'cold import (median)',
+        'over empty',
+        'ratio to empty',
+        'floor bytes (clients)',
+        'floor cold import',
+        'ratio to floor',
+      ],
       rows,
     ),
   ];
