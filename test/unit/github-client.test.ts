@@ -20,8 +20,9 @@ import {
 } from '../../functions/lib/github-client';
 import { ensureOnboardingPullRequest } from '../../functions/lib/pull-request';
 import type { AccountContext } from '../../functions/lib/types';
+import type { GitHubStandInOptions } from '../../local/github/server';
 import { seedRepoFiles } from '../../local/seed-repo';
-import { FakeGitHub } from '../support/fake-github';
+import { type StandInFetch, seededGitHub } from '../support/github-fetch';
 
 const TOKEN = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
 const secretsMock = mockClient(SecretsManagerClient);
@@ -40,9 +41,14 @@ function makeConfig(auth: 'token' | 'app' = 'token', apiUrl?: string): Onboardin
   });
 }
 
-function seeded(options: ConstructorParameters<typeof FakeGitHub>[0] = { token: TOKEN }) {
-  const fake = new FakeGitHub(options);
-  fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+async function seeded(options: GitHubStandInOptions = { token: TOKEN }) {
+  const fake = await seededGitHub(seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }), options);
+  running.push(fake);
   return fake;
 }
 
@@ -65,7 +71,7 @@ beforeEach(() => {
 });
 
 /** The fake's fetch, keeping the body of each installation token request. */
-function tokenRequests(fake: ReturnType<typeof seeded>) {
+function tokenRequests(fake: StandInFetch) {
   const bodies: unknown[] = [];
   const fetch: typeof globalThis.fetch = (input, init) => {
     if (String(input instanceof Request ? input.url : input).endsWith('/access_tokens')) {
@@ -79,7 +85,7 @@ function tokenRequests(fake: ReturnType<typeof seeded>) {
 describe('createGitHubClient', () => {
   it('authenticates with the token from Secrets Manager, JSON or bare, and names itself', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     secretsMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: TOKEN });
 
     // Act
@@ -89,7 +95,7 @@ describe('createGitHubClient', () => {
     const ref = await getMain(octokit);
 
     // Assess
-    expect(ref.data.object.sha).toBe(fake.branchSha('main'));
+    expect(ref.data.object.sha).toBe(await fake.branchSha('main'));
     expect(fake.requests[0]?.headers.authorization).toBe(`token ${TOKEN}`);
     expect(fake.requests[0]?.headers['user-agent']).toMatch(/^oidc-account-onboarding /);
     expect(fake.requests[0]?.headers['x-github-api-version']).toBe(GITHUB_API_VERSION);
@@ -97,7 +103,7 @@ describe('createGitHubClient', () => {
 
   it('caches the secret for the container instead of reading it on every client', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
 
     // Act
     await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch });
@@ -111,7 +117,7 @@ describe('createGitHubClient', () => {
     // Prepare
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const fake = seeded({ app: { appId: '12345', installationId: 678 } });
+    const fake = await seeded({ appId: '12345' });
     secretsMock
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ appId: 12345, privateKey: pem, installationId: 678 }) });
@@ -123,7 +129,7 @@ describe('createGitHubClient', () => {
     const ref = await getMain(octokit);
 
     // Assess
-    expect(ref.data.object.sha).toBe(fake.branchSha('main'));
+    expect(ref.data.object.sha).toBe(await fake.branchSha('main'));
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /app/installations/678/access_tokens',
       'GET /repos/acme/terraform-aws/git/ref/heads/main',
@@ -143,7 +149,7 @@ describe('createGitHubClient', () => {
     // Prepare
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const fake = seeded({ app: { appId: '12345', installationId: 678 } });
+    const fake = await seeded({ appId: '12345' });
     secretsMock
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ appId: 12345, privateKey: pem, installationId: 678 }) });
@@ -202,7 +208,7 @@ describe('retries and named errors', () => {
 
   it('rides out a 502 with a quick in-process retry and opens the PR', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
     fake.failNext(1, 502);
 
@@ -212,12 +218,12 @@ describe('retries and named errors', () => {
     // Assess
     expect(result.outcome).toBe('opened');
     expect(fake.requests[0]?.status).toBe(502);
-    expect(fake.pulls()).toHaveLength(1);
+    expect(await fake.pulls()).toHaveLength(1);
   });
 
   it('gives up after two quick retries of a 5xx and names it GitHubUnavailable', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
     fake.failNext(3, 503);
 
@@ -231,7 +237,7 @@ describe('retries and named errors', () => {
 
   it('maps network failures to GitHubUnavailable', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
     fake.networkErrorNext(3);
 
@@ -245,7 +251,7 @@ describe('retries and named errors', () => {
 
   it('retries a secondary rate limit once, then leaves it to the state machine as GitHubRateLimited', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
 
     // Act
@@ -262,7 +268,7 @@ describe('retries and named errors', () => {
 
   it('does not wait out a primary rate limit in the Lambda', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
     fake.rateLimitNext(1);
 
@@ -276,7 +282,7 @@ describe('retries and named errors', () => {
 
   it('names bad credentials GitHubAuthFailed without the token anywhere in the error', async () => {
     // Prepare
-    const fake = seeded({ token: 'ghp_the_right_token_0123456789abcdef' });
+    const fake = await seeded({ token: 'ghp_the_right_token_0123456789abcdef' });
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
 
     // Act
@@ -293,7 +299,7 @@ describe('retries and named errors', () => {
 
   it('says which app permissions are needed when the integration may not write', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     fake.denyWrites = true;
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
 
@@ -304,7 +310,7 @@ describe('retries and named errors', () => {
     expect(error).toBeInstanceOf(GitHubAuthFailed);
     expect(error.message).toContain('Resource not accessible by integration');
     expect(error.message).toMatch(/Contents: write, Pull requests: write, Workflows: write/);
-    expect(fake.branches()).toEqual(['main']);
+    expect(await fake.branches()).toEqual(['main']);
   });
 
   it('names a ref update that is not a fast-forward GitHubConflict, and scrubs secrets from messages', () => {
@@ -348,7 +354,7 @@ describe('retries and named errors', () => {
 
   it('does not retry a permanent 4xx in-process either, and names it GitHubRequestRejected', async () => {
     // Prepare
-    const fake = seeded();
+    const fake = await seeded();
     const octokit = await createGitHubClient(makeConfig(), secrets, { fetch: fake.fetch, retryAfterBaseMs: 0 });
     fake.failNext(3, 410);
 

@@ -19,7 +19,7 @@ import {
   testConfig,
 } from '../support/ensure-cicd-role-fixtures';
 import { createAccountCallEvent } from '../support/events';
-import { FakeGitHub, fakeOctokit } from '../support/fake-github';
+import { seededGitHub } from '../support/github-fetch';
 import { mockOrganizations, ROOT_ID } from '../support/organizations';
 
 const MANAGEMENT = '999999999999';
@@ -107,10 +107,15 @@ function recorder() {
   return { sink, published };
 }
 
-function openPullRequest(metrics?: MetricsSink) {
-  const fake = new FakeGitHub();
-  fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
-  return makeOpenPullRequest({ config, github: async (): Promise<Octokit> => fakeOctokit(fake), metrics });
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+async function openPullRequest(metrics?: MetricsSink) {
+  const fake = await seededGitHub(seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }));
+  running.push(fake);
+  return makeOpenPullRequest({ config, github: async (): Promise<Octokit> => fake.octokit, metrics });
 }
 
 const logLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => typeof l.level === 'string');
@@ -183,10 +188,12 @@ describe('onboarding logs', () => {
       iamFor: (credentials) => new IAMClient({ credentials }),
     });
 
+    const openPr = await openPullRequest();
+
     // Act
     const ensureLines = logLines(await stdoutLines(() => ensure({ account, executionId: EXECUTION })));
     const prLines = logLines(
-      await stdoutLines(() => openPullRequest()({ account, role, trigger: 'event', executionId: OTHER_EXECUTION })),
+      await stdoutLines(() => openPr({ account, role, trigger: 'event', executionId: OTHER_EXECUTION })),
     );
 
     // Assess
@@ -203,7 +210,7 @@ describe('onboarding metrics', () => {
   it('counts an onboarded account each time the pull request step converges, with the outcome', async () => {
     // Prepare
     const { sink, published } = recorder();
-    const handler = openPullRequest(sink);
+    const handler = await openPullRequest(sink);
     const event = { account, role, trigger: 'event' as const, executionId: EXECUTION };
 
     // Act
@@ -248,7 +255,7 @@ describe('onboarding metrics', () => {
 
   it('publishes in CloudWatch embedded metric format, namespace OidcAccountOnboarding, service onboarding', async () => {
     // Prepare: the metrics the deployed function uses
-    const handler = openPullRequest(onboardingMetrics());
+    const handler = await openPullRequest(onboardingMetrics());
 
     // Act
     const lines = await stdoutLines(() => handler({ account, role, trigger: 'event', executionId: EXECUTION }));

@@ -1,10 +1,10 @@
-import type { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/rest';
 import { parseConfig } from '../../functions/lib/config';
 import { GitHubAuthFailed, InvalidInput } from '../../functions/lib/errors';
 import type { AccountContext, RoleResult } from '../../functions/lib/types';
 import { makeHandler, type OpenPullRequestEvent } from '../../functions/open-pull-request/handler';
 import { seedRepoFiles } from '../../local/seed-repo';
-import { FakeGitHub, fakeOctokit } from '../support/fake-github';
+import { type StandInFetch, seededGitHub } from '../support/github-fetch';
 
 const config = parseConfig({
   toolingAccountId: '111111111111',
@@ -36,17 +36,29 @@ const event: OpenPullRequestEvent = {
   executionId: 'arn:aws:states:us-east-1:000000000000:execution:onboard-account:run-1',
 };
 
-function setup() {
-  const fake = new FakeGitHub();
-  fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
-  const github = jest.fn(async (): Promise<Octokit> => fakeOctokit(fake));
-  return { fake, github, handler: makeHandler({ config, github }) };
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+async function seeded(token?: string) {
+  const fake = await seededGitHub(seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }), {
+    ...(token ? { token } : {}),
+  });
+  running.push(fake);
+  return fake;
+}
+
+async function setup(fake?: StandInFetch & { octokit: Octokit }) {
+  const github_ = fake ?? (await seeded());
+  const github = jest.fn(async (): Promise<Octokit> => github_.octokit);
+  return { fake: github_, github, handler: makeHandler({ config, github }) };
 }
 
 describe('open-pull-request handler', () => {
   it('opens the PR, links the execution, and builds the GitHub client once per container', async () => {
     // Prepare
-    const { fake, github, handler } = setup();
+    const { fake, github, handler } = await setup();
 
     // Act
     const first = await handler(event);
@@ -56,14 +68,14 @@ describe('open-pull-request handler', () => {
     expect(first).toMatchObject({ outcome: 'opened', branch: 'onboarding/012345678901', number: 1 });
     expect(second.outcome).toBe('unchanged');
     expect(github).toHaveBeenCalledTimes(1);
-    expect(fake.pulls()[0]?.body).toContain(
+    expect((await fake.pulls())[0]?.body).toContain(
       'https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/arn:aws:states:us-east-1:000000000000:execution:onboard-account:run-1',
     );
   });
 
   it('rejects an event without a 12-digit account id and touches nothing', async () => {
     // Prepare
-    const { fake, handler } = setup();
+    const { fake, handler } = await setup();
 
     // Act / Assess
     await expect(handler({ ...event, account: { ...account, accountId: '12345' } })).rejects.toBeInstanceOf(
@@ -74,9 +86,10 @@ describe('open-pull-request handler', () => {
 
   it('builds a new client after GitHub refused the credentials', async () => {
     // Prepare
-    const fake = new FakeGitHub({ token: 'ghp_expected_token_0123456789abcdef' });
-    fake.seedRepo({ files: seedRepoFiles({ tooling: '111111111111', workloadProd: '222222222222' }) });
-    const github = jest.fn(async (): Promise<Octokit> => fakeOctokit(fake));
+    // The client sends a token the repository does not accept.
+    const fake = await seeded('ghp_expected_token_0123456789abcdef');
+    const wrong = new Octokit({ request: { fetch: fake.fetch }, auth: 'ghp_some_other_token_0123456789abcdef' });
+    const github = jest.fn(async (): Promise<Octokit> => wrong);
     const handler = makeHandler({ config, github });
 
     // Act

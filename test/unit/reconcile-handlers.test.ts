@@ -10,10 +10,9 @@ import { makeHandler as makeInventory } from '../../functions/reconcile-inventor
 import { makeHandler as makeRepo } from '../../functions/reconcile-repo/handler';
 import { type MetricsSink, makeHandler as makeReport } from '../../functions/reconcile-report/handler';
 import { assumedCredentials, existingRole, stsAccessDenied } from '../support/ensure-cicd-role-fixtures';
-import { FakeGitHub } from '../support/fake-github';
+import { seededGitHub } from '../support/github-fetch';
 import { memoryObjectStore } from '../support/memory-object-store';
 import { accounts, onboardedRepoFiles, reconcileConfig } from '../support/reconcile-fixtures';
-import { reconcileOctokit } from '../support/reconcile-github';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const ONBOARDING_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:onboard-account';
@@ -22,13 +21,12 @@ const ONBOARDING_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:onboa
  * An organization of `count` accounts whose repo onboards all of them; `drifted` accounts have lost their cicd
  * role and account 200000000001 cannot be assumed.
  */
-function world(count: number, drifted: number, budget = 20) {
+async function world(count: number, drifted: number, budget = 20) {
   const config = reconcileConfig({
     reconcile: { schedule: 'rate(1 day)', mode: 'report', remediationBudget: budget, concurrency: 4 },
   });
   const org = accounts(count);
-  const fake = new FakeGitHub();
-  fake.seedRepo({ files: onboardedRepoFiles(org, config) });
+  const fake = await seededGitHub(onboardedRepoFiles(org, config));
   const organizations = mockClient(OrganizationsClient);
   organizations.on(ListAccountsCommand).callsFake(({ NextToken }) => {
     const start = Number(NextToken ?? 0);
@@ -68,7 +66,7 @@ function world(count: number, drifted: number, budget = 20) {
     config,
     store,
     organizations: new OrganizationsClient({}),
-    github: async () => reconcileOctokit(fake),
+    github: async () => fake.octokit,
     sts: new STSClient({}),
     // Sequential reads per account keep `current` right: concurrency interleaves only across accounts' awaits.
     iamFor: () => new IAMClient({}),
@@ -78,13 +76,14 @@ function world(count: number, drifted: number, budget = 20) {
     topicArn: 'arn:aws:sns:us-east-1:000000000000:onboarding',
     onboardingStateMachineArn: ONBOARDING_ARN,
   };
-  const restore = () => {
+  const restore = async () => {
     for (const m of [organizations, sts, iam, sfn, sns]) m.restore();
+    await fake.stop();
   };
   return { config, deps, store, sfn, sns, metrics, restore, fake };
 }
 
-async function run(w: ReturnType<typeof world>, mode: 'report' | 'remediate') {
+async function run(w: Awaited<ReturnType<typeof world>>, mode: 'report' | 'remediate') {
   const inventory = await makeInventory(w.deps)({
     input: { mode },
     execution: { name: 'daily', startTime: '2025-06-01T06:00:12.000Z' },
@@ -99,7 +98,7 @@ async function run(w: ReturnType<typeof world>, mode: 'report' | 'remediate') {
 describe('reconcile handlers', () => {
   it('in report mode reports the drift, notifies and publishes metrics, and starts nothing', async () => {
     // Prepare
-    const w = world(130, 3);
+    const w = await world(130, 3);
     try {
       // Act
       const { inventory, repository, report } = await run(w, 'report');
@@ -136,13 +135,13 @@ describe('reconcile handlers', () => {
         'runs/daily/snapshot.json',
       ]);
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it('in remediate mode starts onboarding executions within the budget and reports the rest as deferred', async () => {
     // Prepare
-    const w = world(12, 5, 2);
+    const w = await world(12, 5, 2);
     try {
       // Act
       const { report } = await run(w, 'remediate');
@@ -159,13 +158,13 @@ describe('reconcile handlers', () => {
       expect(report).toMatchObject({ driftedAccounts: 6, started: 2, deferred: 3 });
       expect(w.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toMatch(/deferred to the next run: 3/);
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it("reads a run's snapshot once in a container that checks several of its batches, and still checks them all", async () => {
     // Prepare
-    const w = world(130, 3);
+    const w = await world(130, 3);
     const reads: string[] = [];
     const getJson = w.store.getJson.bind(w.store);
     w.store.getJson = async <T>(key: string): Promise<T> => {
@@ -180,17 +179,17 @@ describe('reconcile handlers', () => {
       expect(reads.filter((k) => k === inventory.snapshotKey)).toHaveLength(1 + 1); // the check container, the report
       expect(report).toMatchObject({ accountsChecked: 130, driftedAccounts: 4 });
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it("joins each account's role findings with its repository findings in the report", async () => {
     // Prepare: account 200000000002 lost its role, and its folder is gone from the repository
-    const w = world(6, 1);
+    const w = await world(6, 1);
     const gone = Object.keys(onboardedRepoFiles(accounts(6), w.config)).filter((name) =>
       name.startsWith('aws-accounts/workload-0002/'),
     );
-    w.fake.commitFiles('main', Object.fromEntries(gone.map((name) => [name, null])), 'Remove a folder');
+    await w.fake.commitFiles('main', Object.fromEntries(gone.map((name) => [name, null])), 'Remove a folder');
     try {
       // Act
       const { report } = await run(w, 'report');
@@ -204,12 +203,12 @@ describe('reconcile handlers', () => {
         'folder-missing',
       ]);
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it('refuses a repository step event without a run snapshot key, reading nothing', async () => {
-    const w = world(2, 0);
+    const w = await world(2, 0);
     try {
       await expect(makeRepo(w.deps)({ snapshotKey: 'elsewhere.json' })).rejects.toThrow(
         /reconcile-repo expects \{"snapshotKey"/,
@@ -217,13 +216,13 @@ describe('reconcile handlers', () => {
       expect(w.fake.requests).toHaveLength(0);
       expect(w.store.keys()).toEqual([]);
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it('treats executions an earlier attempt of the same run started as started, not as failures', async () => {
     // Prepare
-    const w = world(6, 2, 5);
+    const w = await world(6, 2, 5);
     w.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     try {
       // Act
@@ -231,19 +230,19 @@ describe('reconcile handlers', () => {
       // Assess
       expect(report).toMatchObject({ started: 0, alreadyStarted: 2, deferred: 0 });
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 
   it('names a drift notification that SNS throttles AwsThrottled, for the state machine to retry the report', async () => {
     // Prepare
-    const w = world(6, 2);
+    const w = await world(6, 2);
     w.sns.on(PublishCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: {} }));
     try {
       // Act / Assess
       await expect(run(w, 'report')).rejects.toBeInstanceOf(AwsThrottled);
     } finally {
-      w.restore();
+      await w.restore();
     }
   });
 });
