@@ -117,13 +117,7 @@ export function serviceControlPolicyLevels(
   const { policies, fullAWSAccess = true } = settings.serviceControlPolicies;
   const account = state.accounts.get(accountId);
   if (policies.length === 0 || !account || accountId === state.managementAccountId) return [];
-  const units: string[] = [];
-  for (let parent = account.parentId; parent !== state.rootId; ) {
-    const unit = state.organizationalUnits.get(parent);
-    if (!unit) break;
-    units.unshift(unit.id);
-    parent = unit.parentId;
-  }
+  const units = ouIdsAbove(state, account.parentId);
   const attachedTo = (target: string) => {
     const unit = state.organizationalUnits.get(target);
     return (policy: ServiceControlPolicy) =>
@@ -142,4 +136,16 @@ export function serviceControlPolicyLevels(
       ...policies.filter(attachedTo(level)).map((p) => ({ name: p.name, policy: p.document })),
     ],
   }));
+}
+
+/** The ids of the OUs from the root down to `parentId` (an account's parent), root excluded. */
+export function ouIdsAbove(state: AwsState, parentId: string): string[] {
+  const units: string[] = [];
+  for (let parent = parentId; parent !== state.rootId; ) {
+    const unit = state.organizationalUnits.get(parent);
+    if (!unit) break;
+    units.unshift(unit.id);
+    parent = unit.parentId;
+  }
+  return units;
 }

@@ -35,6 +35,7 @@ import {
 import {
   type AuthorizationSettings,
   authorizationSettings,
+  ouIdsAbove,
   serviceControlPolicyLevels,
 } from './authorization-settings';
 import { ADMINISTRATOR_ACCESS, isKnownAwsManagedPolicy, managedPolicyDocument } from './managed-policies';
@@ -110,13 +111,7 @@ function principalPolicies(state: AwsState, record: CredentialRecord): Principal
 function organizationPath(state: AwsState, accountId: string): string | undefined {
   const account = state.accounts.get(accountId);
   if (!account) return undefined;
-  const units: string[] = [];
-  for (let parent = account.parentId; parent !== state.rootId; ) {
-    const unit = state.organizationalUnits.get(parent);
-    if (!unit) break;
-    units.unshift(unit.id);
-    parent = unit.parentId;
-  }
+  const units = ouIdsAbove(state, account.parentId);
   return `${state.organizationId}/${state.rootId}/${units.map((u) => `${u}/`).join('')}`;
 }
 
