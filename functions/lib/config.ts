@@ -132,8 +132,10 @@ export const configSchema = z.object({
         .default([]),
       /** Accounts carrying any of these tags are skipped (value `*` matches any value). */
       excludeTags: z.array(tag).default([]),
+      /** The tooling account gets a cicd role only when this is set (never by default, not even with `force`). */
+      onboardToolingAccount: z.boolean().default(false),
     })
-    .default({ excludeAccountIds: [], excludeOuIds: [], excludeTags: [] }),
+    .default({ excludeAccountIds: [], excludeOuIds: [], excludeTags: [], onboardToolingAccount: false }),
   /** Onboard accounts created through Control Tower's Account Factory too. */
   controlTower: z.object({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   reconcile: z
