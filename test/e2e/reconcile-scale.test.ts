@@ -60,7 +60,7 @@ function onboardRole(accountId: string): void {
   if (state.findRole(accountId, config.cicdRoleName)) return;
   state.createRole(accountId, {
     roleName: config.cicdRoleName,
-    assumeRolePolicyDocument: buildTrustPolicy(config),
+    assumeRolePolicyDocument: buildTrustPolicy(config, 'aws', state.organizationId),
     tags: [{ Key: config.managedTag.key, Value: config.managedTag.value }],
   });
   for (const arn of config.cicdPolicyArns) state.attachRolePolicy(accountId, config.cicdRoleName, arn);
