@@ -34,6 +34,7 @@ import { Octokit } from '@octokit/rest';
 import type { OnboardingConfig } from '../functions/lib/config';
 import { type GitHubCredentials, httpStatus, readCredentials, USER_AGENT } from '../functions/lib/github-client';
 import { assumeMemberAccount } from '../functions/lib/member-account';
+import { reconcileSessionPolicy, sessionName } from '../functions/lib/session-policy';
 import { GITHUB_MATRIX_LIMIT, readMatrixLists } from '../functions/lib/workflow-matrix';
 import {
   awsClientConfig,
@@ -367,7 +368,9 @@ async function checkMemberAccess(context: Context, sample: Account[]): Promise<O
     sample.map(async (account) => {
       try {
         const session = await assumeMemberAccount(sts, account.Id as string, config.memberAccessRoleNames, {
-          sessionName: 'oidc-account-onboarding-doctor',
+          sessionName: sessionName('doctor', new Date().toISOString()),
+          // Read-only, like the sweep's: doctor only proves that the role can be assumed.
+          policy: reconcileSessionPolicy(config, account.Id as string),
         });
         return { account, role: session.accessRole };
       } catch (error) {

@@ -18,6 +18,7 @@ import { observeMemberRole } from '../functions/lib/reconcile';
 import { planRepo, type RepoPlan } from '../functions/lib/repo-plan';
 import { observeRepo } from '../functions/lib/repo-snapshot';
 import { planSelection } from '../functions/lib/selection';
+import { sessionName } from '../functions/lib/session-policy';
 import { buildTrustPolicy, decodePolicyDocument } from '../functions/lib/trust-policy';
 import {
   awsClientConfig,
@@ -83,8 +84,16 @@ export async function planCommand(
     },
     config,
     accountId,
+    sessionName('plan', new Date().toISOString()),
   );
-  const role = describeRolePlan(observation, planRole(observation, config, partition), config, accountId, partition);
+  const role = describeRolePlan(
+    observation,
+    planRole(observation, config, partition, account.organizationId),
+    config,
+    accountId,
+    partition,
+    account.organizationId,
+  );
 
   const octokit = await githubClient(config, flags.githubTokenSecret, options, io);
   const repo = await observeRepo(octokit, config, { accountId });
@@ -189,13 +198,14 @@ export function describeRolePlan(
   config: OnboardingConfig,
   accountId: string,
   partition: string,
+  organizationId?: string,
 ): RolePlan {
   const roleArn =
     observation.kind === 'present' && observation.arn
       ? observation.arn
       : `arn:${partition}:iam::${accountId}:role${config.cicdRolePath}${config.cicdRoleName}`;
   const listed = changes.map(({ action: _, ...c }) => c);
-  const desired = buildTrustPolicy(config, partition);
+  const desired = buildTrustPolicy(config, partition, organizationId);
   const blocked = changes.find((c) => !c.remediable);
   if (blocked) {
     const error = blocked.class === 'account-not-assumable' ? 'AccountNotReady' : 'RoleNotManaged';

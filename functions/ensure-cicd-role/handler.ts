@@ -1,25 +1,31 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ensureCicdRole } from '../lib/cicd-role';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { InvalidInput } from '../lib/errors';
+import { AccountNotReady, AccountNotSelected, InvalidInput } from '../lib/errors';
 import { logger, startInvocation } from '../lib/logger';
 import { type AwsCredentialIdentity, assumeMemberAccount, memberIamClients } from '../lib/member-account';
+import { readAccount } from '../lib/organization';
 import { planSelection } from '../lib/selection';
+import { ensureRoleSessionPolicy, sessionName } from '../lib/session-policy';
 import type { AccountContext, RoleResult } from '../lib/types';
 
 export interface EnsureCicdRoleEvent {
-  account: AccountContext;
-  /** Step Functions execution ARN, for the logs. */
+  /** The account resolve-account selected; only its id is used: the function reads the account itself. */
+  account: Pick<AccountContext, 'accountId'> & Partial<AccountContext>;
+  /** Step Functions execution ARN: for the logs, and the member-account session's name (`onboarding-<execution>`). */
   executionId?: string;
   /** What started the onboarding; `event` (an account-creation event) means the role is most likely missing. */
   trigger?: string;
-  /** An explicit re-run that overrides the configured filters (never the management account). */
+  /** An explicit re-run that overrides the configured filters (never the management or tooling account). */
   force?: boolean;
 }
 
 export interface EnsureCicdRoleDeps {
   config: OnboardingConfig;
+  /** Organizations of the management account: the account as it is now, for the filters and the organization id. */
+  organizations: OrganizationsClient;
   /** STS of the management account, used to assume the member access role. */
   sts: STSClient;
   /** IAM of the member account, from the assumed-role credentials. */
@@ -44,20 +50,31 @@ export function makeHandler(
     }
     logger.appendPersistentKeys({ accountId });
     const { config, partition } = deps;
-    // Invoked directly or not, the function governs only the accounts the configuration selects.
-    const account = event.account;
-    const selection = planSelection(
-      { accountId, status: account.status ?? 'ACTIVE', ouPath: account.ouPath ?? [], tags: account.tags ?? {} },
-      config,
-      { force: event.force === true },
-    );
-    if (selection.decision !== 'onboard') {
-      throw new InvalidInput(`ensure-cicd-role leaves account ${accountId} alone: ${selection.reason}`);
+    // Invoked directly or not, the function governs only the accounts the configuration selects, as Organizations
+    // describes them now (the input's OU path and tags are not trusted).
+    const account = await readAccount(deps.organizations, accountId);
+    const selection = planSelection(account, config, { force: event.force === true });
+    if (selection.decision === 'wait') throw new AccountNotReady(selection.reason);
+    if (selection.decision === 'skip') {
+      throw new AccountNotSelected(
+        `ensure-cicd-role leaves account ${accountId} alone (${selection.rule}): ${selection.reason} Nothing was changed.`,
+      );
     }
-    const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, { partition });
+    const { organizationId } = account;
+    if (!organizationId) {
+      logger.warn(
+        'Organizations named no organization id in the account ARN: the trust goes without aws:PrincipalOrgID',
+      );
+    }
+    const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, {
+      partition,
+      sessionName: sessionName('onboarding', event.executionId),
+      policy: ensureRoleSessionPolicy(config, accountId, partition),
+    });
     const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, {
       partition,
       expectNew: event.trigger === 'event',
+      ...(organizationId ? { organizationId } : {}),
     });
     const result: RoleResult = { ...role, accessRole: session.accessRole };
     logger.info('cicd role converged', { ...result });
@@ -65,12 +82,14 @@ export function makeHandler(
   };
 }
 
-// Created once per container: the management account's STS; member-account IAM clients are built per call
-// and share one HTTP handler (memberIamClients).
+// Created once per container: the management account's Organizations (served from us-east-1) and STS;
+// member-account IAM clients are built per call and share one HTTP handler (memberIamClients).
+const organizations = new OrganizationsClient({ region: 'us-east-1' });
 const sts = new STSClient({});
 
 export const defaultDeps = (): EnsureCicdRoleDeps => ({
   config: configFromEnv(),
+  organizations,
   sts,
   iamFor: memberIamClients(),
   partition: partitionOf(process.env.AWS_REGION),

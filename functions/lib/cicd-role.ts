@@ -61,8 +61,17 @@ function principalIds(doc: PolicyDocument): string[] {
   });
 }
 
-/** What must change for the role to be as configured; empty when it is. Pure. */
-export function planRole(observation: RoleObservation, config: OnboardingConfig, partition = 'aws'): RoleChange[] {
+/**
+ * What must change for the role to be as configured; empty when it is. Pure. `organizationId` is the organization
+ * the trust requires of the pipeline role (`aws:PrincipalOrgID`); a role whose trust lacks it (onboarded before) is
+ * `trust-policy-changed` once, and converged.
+ */
+export function planRole(
+  observation: RoleObservation,
+  config: OnboardingConfig,
+  partition = 'aws',
+  organizationId?: string,
+): RoleChange[] {
   const role = `role ${config.cicdRoleName}`;
   const none = { type: 'none' } as const;
   switch (observation.kind) {
@@ -71,7 +80,7 @@ export function planRole(observation: RoleObservation, config: OnboardingConfig,
     case 'missing':
       return [{ ...change('role-missing', `${role} does not exist: create it`), action: { type: 'create' } }];
     case 'present':
-      return planPresentRole(observation, config, partition);
+      return planPresentRole(observation, config, partition, organizationId);
   }
 }
 
@@ -79,6 +88,7 @@ function planPresentRole(
   observation: Extract<RoleObservation, { kind: 'present' }>,
   config: OnboardingConfig,
   partition: string,
+  organizationId: string | undefined,
 ): RoleChange[] {
   const role = `role ${config.cicdRoleName}`;
   const { key, value } = config.managedTag;
@@ -97,7 +107,7 @@ function planPresentRole(
       action: { type: 'adopt' },
     });
   }
-  const trust = planTrust(observation.trustPolicyDocument, config, partition);
+  const trust = planTrust(observation.trustPolicyDocument, config, partition, organizationId);
   if (trust) changes.push(trust);
   const boundary = config.permissionsBoundaryArn;
   if (boundary && observation.boundaryArn !== boundary) {
@@ -113,7 +123,12 @@ function planPresentRole(
   return changes;
 }
 
-function planTrust(document: string, config: OnboardingConfig, partition: string): RoleChange | undefined {
+function planTrust(
+  document: string,
+  config: OnboardingConfig,
+  partition: string,
+  organizationId: string | undefined,
+): RoleChange | undefined {
   const update = { type: 'update-trust' } as const;
   let actual: PolicyDocument;
   try {
@@ -131,7 +146,7 @@ function planTrust(document: string, config: OnboardingConfig, partition: string
       `trusted was deleted (e.g. the tooling role was recreated), so the pipeline cannot assume ${config.cicdRoleName}`;
     return { ...change('trust-principal-rewritten', detail), action: update };
   }
-  const differences = describeTrustDrift(actual, buildTrustPolicy(config, partition));
+  const differences = describeTrustDrift(actual, buildTrustPolicy(config, partition, organizationId));
   return differences.length > 0
     ? { ...change('trust-policy-changed', differences.join('; ')), action: update }
     : undefined;
@@ -189,6 +204,8 @@ interface Target {
   config: OnboardingConfig;
   accountId: string;
   partition: string;
+  /** The organization the trust requires of the pipeline role (`aws:PrincipalOrgID`). */
+  organizationId?: string;
   where: string;
 }
 
@@ -252,6 +269,8 @@ export async function applyRoleChanges(
 
 export interface EnsureCicdRoleOptions {
   partition?: string;
+  /** The organization's id: the trust requires it of the pipeline role (`aws:PrincipalOrgID`). */
+  organizationId?: string;
   /**
    * The account is expected to be new (an account-creation event): plan `create` without reading first, which saves
    * the reads of the common case; an existing role answers EntityAlreadyExists and is then observed and planned.
@@ -267,12 +286,24 @@ export async function ensureCicdRole(
   options: EnsureCicdRoleOptions = {},
 ): Promise<CicdRoleResult> {
   const partition = options.partition ?? 'aws';
-  const t: Target = { iam, config, accountId, partition, where: `role ${config.cicdRoleName} in account ${accountId}` };
+  const { organizationId } = options;
+  const t: Target = {
+    iam,
+    config,
+    accountId,
+    partition,
+    ...(organizationId ? { organizationId } : {}),
+    where: `role ${config.cicdRoleName} in account ${accountId}`,
+  };
   const defaultArn = cicdRoleArn(config, accountId, partition);
   const observation: RoleObservation = options.expectNew
     ? { kind: 'missing' }
     : await observeRole(iam, config, accountId);
-  const first = await applyRoleChanges(t, planRole(observation, config, partition), arnOf(observation, defaultArn));
+  const first = await applyRoleChanges(
+    t,
+    planRole(observation, config, partition, organizationId),
+    arnOf(observation, defaultArn),
+  );
   if (first !== 'exists') return first;
   // The role exists: made earlier (expectNew) or by a concurrent execution between our read and our CreateRole.
   const again = await observeRole(iam, config, accountId);
@@ -282,7 +313,11 @@ export async function ensureCicdRole(
       `${t.where} already exists (created concurrently) but IAM cannot read it back yet; retried automatically`,
     );
   }
-  const second = await applyRoleChanges(t, planRole(again, config, partition), arnOf(again, defaultArn));
+  const second = await applyRoleChanges(
+    t,
+    planRole(again, config, partition, organizationId),
+    arnOf(again, defaultArn),
+  );
   if (second === 'exists') throw new AccountNotReady(`${t.where} could not be converged yet; retried automatically`);
   return second;
 }
@@ -298,7 +333,7 @@ async function createRole(t: Target): Promise<string | 'exists'> {
       new CreateRoleCommand({
         RoleName: config.cicdRoleName,
         Path: config.cicdRolePath,
-        AssumeRolePolicyDocument: JSON.stringify(buildTrustPolicy(config, t.partition)),
+        AssumeRolePolicyDocument: JSON.stringify(buildTrustPolicy(config, t.partition, t.organizationId)),
         Description: `Assumed by ${pipelineArn} (GitHub Actions over OIDC) to run Terraform. Managed by oidc-account-onboarding.`,
         MaxSessionDuration: config.cicdMaxSessionDurationSeconds,
         ...(config.permissionsBoundaryArn ? { PermissionsBoundary: config.permissionsBoundaryArn } : {}),
@@ -320,7 +355,7 @@ async function createRole(t: Target): Promise<string | 'exists'> {
 }
 
 async function updateTrust(t: Target): Promise<void> {
-  const document = JSON.stringify(buildTrustPolicy(t.config, t.partition));
+  const document = JSON.stringify(buildTrustPolicy(t.config, t.partition, t.organizationId));
   try {
     await t.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyDocument: document }));
   } catch (err) {

@@ -120,8 +120,10 @@ export const configSchema = z.object({
       ),
       /** Accounts carrying any of these tags are skipped (value `*` matches any value). */
       excludeTags: withDefault(z.array(tag), []),
+      /** The tooling account gets a cicd role only when this is set (never by default, not even with `force`). */
+      onboardToolingAccount: withDefault(z.boolean(), false),
     }),
-    { excludeAccountIds: [], excludeOuIds: [], excludeTags: [] },
+    { excludeAccountIds: [], excludeOuIds: [], excludeTags: [], onboardToolingAccount: false },
   ),
   /** Onboard accounts created through Control Tower's Account Factory too. */
   controlTower: withDefault(z.object({ enabled: withDefault(z.boolean(), false) }), { enabled: false }),

@@ -40,6 +40,22 @@ export class AccountNotReady extends OnboardingError {
   override readonly name = 'AccountNotReady' as const;
 }
 
+/**
+ * The account is one the configuration leaves alone (the management or tooling account, an excluded id, OU or tag,
+ * not ACTIVE): a function invoked directly for it refuses to act. Nothing was changed; not retried.
+ */
+export class AccountNotSelected extends OnboardingError {
+  override readonly name = 'AccountNotSelected' as const;
+}
+
+/**
+ * A folder named in a function's input is not an account folder: not directly inside `github.accountsDir` (e.g.
+ * `infra/prod`, `.github/workflows`, `../x`, an absolute path). Nothing was read or written; not retried.
+ */
+export class FolderOutsideAccountsDir extends OnboardingError {
+  override readonly name = 'FolderOutsideAccountsDir' as const;
+}
+
 /** A role with the cicd name exists in the account and is not tagged as managed by this tool. */
 export class RoleNotManaged extends OnboardingError {
   override readonly name = 'RoleNotManaged' as const;

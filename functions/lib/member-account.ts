@@ -3,6 +3,7 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { isAccessDenied, isRegionDisabled, rethrowAws } from './aws-errors';
 import { AccountNotReady } from './errors';
 import { logger } from './logger';
+import type { PolicyDocument } from './trust-policy';
 
 /** Structurally the SDK's `AwsCredentialIdentity` (from `@smithy/types`, not a direct dependency). */
 export interface AwsCredentialIdentity {
@@ -21,14 +22,20 @@ export interface MemberAccountSession {
 
 export interface AssumeMemberAccountOptions {
   partition?: string;
-  sessionName?: string;
+  /** What CloudTrail shows for every call of the session: `<purpose>-<execution>` (session-policy.ts sessionName). */
+  sessionName: string;
+  /**
+   * The session policy (session-policy.ts): the member access role is an administrator of the account, so every
+   * session narrows it to what its purpose needs. Required: no member-account session goes without one.
+   */
+  policy: PolicyDocument;
 }
 
 /** Long enough for a handful of IAM calls; the shortest STS allows. */
 const SESSION_SECONDS = 900;
 
 /**
- * Gets into a member account through the first of `roleNames` that can be assumed
+ * Gets into a member account, narrowed by `options.policy`, through the first of `roleNames` that can be assumed
  * (`OrganizationAccountAccessRole` for accounts created by Organizations, `AWSControlTowerExecution` for Control
  * Tower ones). A role that is denied (or whose STS region is disabled) is skipped; when none works the account is
  * `AccountNotReady`, which the state machine retries with backoff.
@@ -37,21 +44,27 @@ export async function assumeMemberAccount(
   sts: STSClient,
   accountId: string,
   roleNames: string[],
-  options: AssumeMemberAccountOptions = {},
+  options: AssumeMemberAccountOptions,
 ): Promise<MemberAccountSession> {
   const partition = options.partition ?? 'aws';
-  const sessionName = options.sessionName ?? 'oidc-account-onboarding';
+  const { sessionName } = options;
+  const policy = JSON.stringify(options.policy);
   const refusals: string[] = [];
   for (const roleName of roleNames) {
     const roleArn = `arn:${partition}:iam::${accountId}:role/${roleName}`;
     try {
       const { Credentials: c } = await sts.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: SESSION_SECONDS }),
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: sessionName,
+          DurationSeconds: SESSION_SECONDS,
+          Policy: policy,
+        }),
       );
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
         throw new Error(`sts:AssumeRole of ${roleArn} answered without credentials`);
       }
-      logger.info('Assumed the member access role', { accessRole: roleName });
+      logger.info('Assumed the member access role', { accessRole: roleName, sessionName });
       return {
         credentials: {
           accessKeyId: c.AccessKeyId,

@@ -10,6 +10,7 @@ import {
 import { isServerError, isThrottling } from './aws-errors';
 import { AccountCreationFailed, AccountNotFound, AwsThrottled, AwsUnavailable, InvalidInput } from './errors';
 import type { ExecutionInput } from './execution-input';
+import { organizationIdOf } from './organization-id';
 import type { AccountContext, AccountId, OrganizationalUnitRef } from './types';
 
 /** What Organizations knows about an account: the {@link AccountContext} without the repo folder. */
@@ -115,6 +116,7 @@ export async function readAccount(org: OrganizationsClient, accountId: AccountId
   ]);
   const account = described.Account;
   if (!account) throw new AccountNotFound(`Organizations returned no description for account ${accountId}`);
+  const organizationId = organizationIdOf(account.Arn);
   return {
     accountId,
     name: account.Name ?? '',
@@ -123,6 +125,7 @@ export async function readAccount(org: OrganizationsClient, accountId: AccountId
     status: account.State ?? account.Status ?? 'UNKNOWN',
     ouPath,
     tags,
+    ...(organizationId ? { organizationId } : {}),
   };
 }
 

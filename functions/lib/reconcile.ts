@@ -15,7 +15,9 @@ import type { OnboardingConfig } from './config';
 import type { DriftedAccount, InventoryAccount } from './drift';
 import { AccountNotReady, AwsThrottled } from './errors';
 import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
+import { organizationIdOf } from './organization-id';
 import { planSelection } from './selection';
+import { reconcileSessionPolicy } from './session-policy';
 import type { AccountId } from './types';
 
 /** The I/O pieces of reconciliation; drift.ts decides what is wrong. */
@@ -50,6 +52,8 @@ export interface ReconcileSnapshot {
   /** Accounts per batch (batchSizeFor); BATCH_SIZE when absent. */
   batchSize?: number;
   skipped: Array<{ accountId: AccountId; reason: string }>;
+  /** The organization's id, which every cicd trust policy requires of its principal (`aws:PrincipalOrgID`). */
+  organizationId?: string;
 }
 
 /** Organizations' error for a call that was throttled, as AwsThrottled; anything else unchanged. */
@@ -64,11 +68,23 @@ async function orgCall<T>(what: string, call: () => Promise<T>): Promise<T> {
 
 /** Every account of the organization, one paginated ListAccounts (20 per page). */
 export async function listAccounts(org: OrganizationsClient): Promise<InventoryAccount[]> {
+  return (await listOrganization(org)).accounts;
+}
+
+/**
+ * Every account of the organization and the organization's id (read from the accounts' ARNs, which name it: no
+ * DescribeOrganization), one paginated ListAccounts.
+ */
+export async function listOrganization(
+  org: OrganizationsClient,
+): Promise<{ accounts: InventoryAccount[]; organizationId?: string }> {
   return orgCall('ListAccounts', async () => {
     const accounts: InventoryAccount[] = [];
+    let organizationId: string | undefined;
     for await (const page of paginateListAccounts({ client: org }, {})) {
       for (const a of page.Accounts ?? []) {
         if (!a.Id) continue;
+        organizationId ??= organizationIdOf(a.Arn);
         accounts.push({
           accountId: a.Id,
           name: a.Name ?? '',
@@ -77,7 +93,8 @@ export async function listAccounts(org: OrganizationsClient): Promise<InventoryA
         });
       }
     }
-    return accounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
+    accounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
+    return { accounts, ...(organizationId ? { organizationId } : {}) };
   });
 }
 
@@ -170,18 +187,21 @@ export interface RoleReaders {
 
 /**
  * The cicd role of one account as cicd-role.ts observeRole reads it, through the first member access role that
- * can be assumed (or `not-assumable`). Throttling becomes AwsThrottled.
+ * can be assumed (or `not-assumable`), in a session that may only read the cicd role (reconcileSessionPolicy) named
+ * `session` (sessionName: `reconcile-<run>`, `plan-…`). Throttling becomes AwsThrottled.
  */
 export async function observeMemberRole(
   readers: RoleReaders,
   config: OnboardingConfig,
   accountId: AccountId,
+  session: string,
 ): Promise<RoleObservation> {
   let credentials: AwsCredentialIdentity;
   try {
     ({ credentials } = await assumeMemberAccount(readers.sts, accountId, config.memberAccessRoleNames, {
       partition: readers.partition,
-      sessionName: 'oidc-account-reconcile',
+      sessionName: session,
+      policy: reconcileSessionPolicy(config, accountId, readers.partition),
     }));
   } catch (err) {
     if (!(err instanceof AccountNotReady)) throw err;

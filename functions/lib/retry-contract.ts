@@ -122,15 +122,23 @@ export const RETRY_CONTRACT = {
     throws: {
       InvalidInput: 'fail',
       ConfigError: 'fail',
+      // Invoked for an account the configuration leaves alone (it reads the account itself), or one that left.
+      AccountNotSelected: 'fail',
+      AccountNotFound: 'fail',
       // A new account's access role, or a role just created and not readable yet.
       AccountNotReady: 'retry',
       AwsThrottled: 'retry',
       AwsUnavailable: 'retry',
     },
+    neverThrown: {
+      AccountCreationFailed: 'organization.ts is bundled for readAccount; CreateAccount requests are never read here',
+    },
   },
   'open-pull-request': {
     throws: {
       InvalidInput: 'fail',
+      // A folder in the input outside github.accountsDir (a direct invocation): refused before any request.
+      FolderOutsideAccountsDir: 'fail',
       ConfigError: 'fail',
       TemplateError: 'fail',
       WorkflowMatrixNotFound: 'fail',

@@ -18,21 +18,31 @@ export interface SelectionFacts {
   tags?: Record<string, string>;
 }
 
+/** Why an account is skipped, by name (in the outcome of a skipped onboarding, `rule`). */
+export type SkipRule =
+  | 'management-account'
+  | 'tooling-account'
+  | 'not-active'
+  | 'excluded-account'
+  | 'excluded-ou'
+  | 'excluded-tag';
+
 export type Selection =
   | { decision: 'onboard' }
   /** A just-created account activates within minutes: the caller retries rather than skipping it. */
   | { decision: 'wait'; reason: string }
-  | { decision: 'skip'; reason: string };
+  | { decision: 'skip'; rule: SkipRule; reason: string };
 
 export interface SelectionOptions {
   /**
    * An explicit `force` run overrides the configured filters (excluded ids, OUs, tags): someone asked for this
-   * account by id. It never overrides the management account or an account that is not ACTIVE.
+   * account by id. It never overrides the management account, the tooling account (only
+   * `filters.onboardToolingAccount` does) or an account that is not ACTIVE.
    */
   force?: boolean;
 }
 
-type SelectionConfig = Pick<OnboardingConfig, 'managementAccountId' | 'filters'>;
+type SelectionConfig = Pick<OnboardingConfig, 'managementAccountId' | 'toolingAccountId' | 'filters'>;
 
 /** Whether the account is onboarded, waited for, or skipped, with the reason as a sentence for logs and reports. */
 export function planSelection(
@@ -42,7 +52,18 @@ export function planSelection(
 ): Selection {
   const { accountId, status } = facts;
   if (config.managementAccountId !== undefined && accountId === config.managementAccountId) {
-    return skip(`Account ${accountId} is the organization's management account, which is never onboarded.`);
+    return skip(
+      'management-account',
+      `Account ${accountId} is the organization's management account, which is never onboarded.`,
+    );
+  }
+  // The pipeline's own account: a cicd role there would let the pipeline (and, with allowPullRequests, pull-request
+  // runs) administer the account that holds its identity. Only an explicit setting onboards it.
+  if (accountId === config.toolingAccountId && config.filters.onboardToolingAccount !== true) {
+    return skip(
+      'tooling-account',
+      `Account ${accountId} is the tooling account (toolingAccountId), which is onboarded only with filters.onboardToolingAccount: true.`,
+    );
   }
   if (status === 'PENDING_ACTIVATION') {
     return {
@@ -50,22 +71,30 @@ export function planSelection(
       reason: `Account ${accountId} is PENDING_ACTIVATION; onboarding continues once it is ACTIVE.`,
     };
   }
-  if (status !== 'ACTIVE') return skip(`Account ${accountId} is ${status}; only ACTIVE accounts are onboarded.`);
+  if (status !== 'ACTIVE') {
+    return skip('not-active', `Account ${accountId} is ${status}; only ACTIVE accounts are onboarded.`);
+  }
   if (options.force) return { decision: 'onboard' };
 
   const { excludeAccountIds, excludeOuIds, excludeTags } = config.filters;
   if (excludeAccountIds.includes(accountId))
-    return skip(`Account ${accountId} is listed in filters.excludeAccountIds.`);
+    return skip('excluded-account', `Account ${accountId} is listed in filters.excludeAccountIds.`);
   const ou = facts.ouPath.find((o) => excludeOuIds.includes(o.id));
   if (ou) {
-    return skip(`Account ${accountId} is under OU ${ou.name} (${ou.id}), which is listed in filters.excludeOuIds.`);
+    return skip(
+      'excluded-ou',
+      `Account ${accountId} is under OU ${ou.name} (${ou.id}), which is listed in filters.excludeOuIds.`,
+    );
   }
   const tags = facts.tags ?? {};
   const tag = excludeTags.find(({ key, value }) => Object.hasOwn(tags, key) && (value === '*' || tags[key] === value));
   if (tag) {
-    return skip(`Account ${accountId} has tag ${tag.key}=${tags[tag.key]}, which matches filters.excludeTags.`);
+    return skip(
+      'excluded-tag',
+      `Account ${accountId} has tag ${tag.key}=${tags[tag.key]}, which matches filters.excludeTags.`,
+    );
   }
   return { decision: 'onboard' };
 }
 
-const skip = (reason: string): Selection => ({ decision: 'skip', reason });
+const skip = (rule: SkipRule, reason: string): Selection => ({ decision: 'skip', rule, reason });

@@ -30,14 +30,22 @@ export interface PolicyDocument {
 /** IAM treats a policy without `Version` as this (older) language version. */
 const DEFAULT_POLICY_VERSION = '2008-10-17';
 
-/** The cicd role's trust: the tooling account's pipeline role may `sts:AssumeRole`, with the external id when configured. */
-export function buildTrustPolicy(config: OnboardingConfig, partition = 'aws'): PolicyDocument {
+/**
+ * The cicd role's trust: the tooling account's pipeline role may `sts:AssumeRole`, with the external id when
+ * configured, and only while it belongs to the organization (`aws:PrincipalOrgID`, when `organizationId` is known:
+ * a typo in toolingAccountId then names an account outside the organization, which can never assume the role).
+ */
+export function buildTrustPolicy(config: OnboardingConfig, partition = 'aws', organizationId?: string): PolicyDocument {
   const statement: PolicyStatement = {
     Effect: 'Allow',
     Principal: { AWS: pipelineRoleArn(config, partition) },
     Action: 'sts:AssumeRole',
   };
-  if (config.externalId) statement.Condition = { StringEquals: { 'sts:ExternalId': config.externalId } };
+  const conditions: Record<string, string> = {
+    ...(config.externalId ? { 'sts:ExternalId': config.externalId } : {}),
+    ...(organizationId ? { 'aws:PrincipalOrgID': organizationId } : {}),
+  };
+  if (Object.keys(conditions).length > 0) statement.Condition = { StringEquals: conditions };
   return { Version: '2012-10-17', Statement: [statement] };
 }
 

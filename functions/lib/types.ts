@@ -16,6 +16,8 @@ export interface AccountContext {
   /** From the root down to the account's parent: `[{id:'r-…',name:'Root'}, {id:'ou-…',name:'Workloads'}]`. */
   ouPath: OrganizationalUnitRef[];
   tags: Record<string, string>;
+  /** The organization's id (`o-…`, from the account's ARN): the cicd trust requires it (`aws:PrincipalOrgID`). */
+  organizationId?: string;
 }
 
 /** An account with the folder the repository plan chose for it (repo-plan.ts decides; nothing else does). */
@@ -30,7 +32,8 @@ export type Trigger = 'event' | 'manual' | 'reconcile';
 
 export type ResolveResult =
   | { decision: 'pending'; createAccountRequestId: string }
-  | { decision: 'skip'; accountId: AccountId; reason: string }
+  /** `rule` names why (selection.ts SkipRule: management-account, tooling-account, excluded-ou, …). */
+  | { decision: 'skip'; accountId: AccountId; rule: string; reason: string }
   /** Another execution of the same account creation holds the account's claim (account-claim.ts): nothing to do. */
   | { decision: 'duplicate'; accountId: AccountId; claimedBy: string; claimedAt: string }
   | { decision: 'onboard'; account: AccountContext; trigger: Trigger; force: boolean; drift: string[] };

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Octokit } from '@octokit/rest';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import { GitHubAuthFailed, InvalidInput, RepositoryNeedsAPerson, RoleNotManaged } from '../lib/errors';
+import { checkInputFolder } from '../lib/folder-input';
 import { createGitHubClient, forgetGitHubCredentials } from '../lib/github-client';
 import { logger, startInvocation } from '../lib/logger';
 import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
@@ -9,7 +10,10 @@ import { ensureOnboardingPullRequest } from '../lib/pull-request';
 import type { AccountContext, PullRequestResult, RoleResult, Trigger } from '../lib/types';
 
 export interface OpenPullRequestEvent {
-  account: AccountContext;
+  /** `folder`, when given (earlier versions passed it), must be directly inside github.accountsDir. */
+  account: AccountContext & { folder?: string };
+  /** As `account.folder`. */
+  folder?: string;
   role: RoleResult;
   trigger: Trigger;
   force?: boolean;
@@ -60,6 +64,11 @@ export function makeHandler(
       );
     }
     if (!event.role?.roleArn) throw new InvalidInput('open-pull-request expects the "role" result of ensure-cicd-role');
+    // Invoked directly, a folder outside the accounts directory is refused before any request; the repository plan
+    // decides the folder written (ownership rules), and the last guard checks the change-set again.
+    for (const folder of [event.folder, account.folder]) {
+      if (folder !== undefined) checkInputFolder(deps.config.github.accountsDir, folder);
+    }
     logger.appendPersistentKeys({ accountId: account.accountId });
     client ??= deps.github().catch((err: unknown) => {
       client = undefined;

@@ -19,6 +19,7 @@ import {
   resultsKey,
 } from '../lib/reconcile';
 import { planSelection } from '../lib/selection';
+import { sessionName } from '../lib/session-policy';
 
 export interface CheckEvent {
   snapshotKey: string;
@@ -96,12 +97,17 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     }
     const accounts = tagged.filter((t) => t.selection.decision === 'onboard').map((t) => t.account);
 
-    // The role plan an onboarding would apply, minus the action: the same changes, reported.
+    // The role plan an onboarding would apply, minus the action: the same changes, reported. Each member-account
+    // session may only read the cicd role and is named after the run's execution (runs/<execution>/snapshot.json).
+    const session = sessionName('reconcile', /^runs\/(.+)\/snapshot\.json$/.exec(snapshotKey)?.[1]);
     const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => ({
       accountId: a.accountId,
-      findings: planRole(await observeMemberRole(deps, config, a.accountId), config, deps.partition).map(
-        ({ action: _, ...change }) => change,
-      ),
+      findings: planRole(
+        await observeMemberRole(deps, config, a.accountId, session),
+        config,
+        deps.partition,
+        snapshot.organizationId,
+      ).map(({ action: _, ...change }) => change),
     }));
     const file: BatchResults = { batch, roles, skipped };
     await deps.store.putJson(resultsKey(snapshotKey, batch), file);

@@ -8,7 +8,7 @@ import {
   accountsUnderOus,
   batchCount,
   batchSizeFor,
-  listAccounts,
+  listOrganization,
   type ReconcileMode,
   type ReconcileSnapshot,
   runIdOf,
@@ -53,13 +53,21 @@ export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Pro
     const { config } = deps;
     const mode = parsed.data.mode ?? config.reconcile.mode;
     const runId = runIdOf(event.execution.startTime);
-    const [accounts, excludedByOu] = await Promise.all([
-      listAccounts(deps.organizations),
+    const [{ accounts, organizationId }, excludedByOu] = await Promise.all([
+      listOrganization(deps.organizations),
       accountsUnderOus(deps.organizations, config.filters.excludeOuIds),
     ]);
     const { checked, skipped } = selectAccounts(accounts, config, excludedByOu);
     const batchSize = batchSizeFor(checked.length, config.reconcile.concurrency);
-    const snapshot: ReconcileSnapshot = { runId, mode, accounts, checked, batchSize, skipped };
+    const snapshot: ReconcileSnapshot = {
+      runId,
+      mode,
+      accounts,
+      checked,
+      batchSize,
+      skipped,
+      ...(organizationId ? { organizationId } : {}),
+    };
     const key = snapshotKey(runPrefix(event.execution.name));
     await deps.store.putJson(key, snapshot);
     const count = batchCount(checked.length, batchSize);

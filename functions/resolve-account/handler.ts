@@ -51,13 +51,13 @@ export function makeHandler(deps: ResolveAccountDeps) {
     // A just-created account activates within minutes: the state machine retries AccountNotReady.
     if (selection.decision === 'wait') throw new AccountNotReady(selection.reason);
     if (selection.decision === 'skip') {
-      const { reason } = selection;
-      logger.info('Account skipped', { reason });
+      const { rule, reason } = selection;
+      logger.info('Account skipped', { rule, reason });
       countOnce(deps.metrics, ONBOARDING_METRIC.skipped, {
         accountId: account.accountId,
         executionId: event.executionId,
       });
-      return { decision: 'skip', accountId: account.accountId, reason };
+      return { decision: 'skip', accountId: account.accountId, rule, reason };
     }
     const trigger = TRIGGERS[input.kind];
     if (trigger === 'event' && deps.claims) {

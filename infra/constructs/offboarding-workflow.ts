@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { DEPARTURE_EVENT_PATTERNS } from '../../functions/lib/departure';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms } from './definition-state-machine';
+import { eventsRoleOf } from './events-role';
 
 export interface OffboardingWorkflowProps {
   readonly config: OnboardingConfig;
@@ -148,6 +149,7 @@ export class OffboardingWorkflow extends Construct {
     });
 
     const target = new targets.SfnStateMachine(this.stateMachine, {
+      role: eventsRoleOf(this.stateMachine),
       retryAttempts: 10,
       maxEventAge: Duration.hours(6),
     });

@@ -23,6 +23,7 @@ import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
 import { AccountClaims } from './account-claims';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms, topicAlarm } from './definition-state-machine';
+import { eventsRoleOf } from './events-role';
 
 export interface OnboardingWorkflowProps {
   /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
@@ -96,6 +97,8 @@ export class OnboardingWorkflow extends Construct {
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
+    // It reads the account itself (filters, organization id), as if invoked directly.
+    this.grantOrganizationsRead(this.ensureCicdRole, managementAccountId, { createAccountStatus: false });
     this.grantAssumeMemberAccessRoles(this.ensureCicdRole);
 
     this.openPullRequest = this.stepFunction('OpenPullRequest', 'open-pull-request', {
@@ -113,12 +116,17 @@ export class OnboardingWorkflow extends Construct {
     });
     // Publishers need the key: the state machines and reconcile-report get it with grantPublish; CloudWatch
     // alarms publish as the cloudwatch.amazonaws.com service, which only the key policy can allow.
+    // Only for alarms of this account (confused deputy: no other account's alarm can use the key through CloudWatch).
     this.failureTopicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
       }),
     );
     this.failureTopic = new sns.Topic(this, 'FailureTopic', {
@@ -199,8 +207,12 @@ export class OnboardingWorkflow extends Construct {
     return fn;
   }
 
-  /** Read-only Organizations access to this organization's accounts and OUs. */
-  private grantOrganizationsRead(fn: lambda.Function, managementAccountId: string): void {
+  /** Read-only Organizations access to this organization's accounts and OUs (and CreateAccount requests). */
+  private grantOrganizationsRead(
+    fn: lambda.Function,
+    managementAccountId: string,
+    { createAccountStatus = true }: { createAccountStatus?: boolean } = {},
+  ): void {
     const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}`;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -216,14 +228,16 @@ export class OnboardingWorkflow extends Construct {
         resources: [arn('ou/o-*/ou-*')],
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadCreateAccountStatus',
-        // DescribeCreateAccountStatus supports no resource-level permissions.
-        actions: ['organizations:DescribeCreateAccountStatus'],
-        resources: ['*'],
-      }),
-    );
+    if (createAccountStatus) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadCreateAccountStatus',
+          // DescribeCreateAccountStatus supports no resource-level permissions.
+          actions: ['organizations:DescribeCreateAccountStatus'],
+          resources: ['*'],
+        }),
+      );
+    }
     const account = this.props.config.managementAccountId ?? '<AWS::AccountId>';
     for (const resource of ['account/o-*/*', 'ou/o-*/ou-*']) {
       Validations.of(fn.role ?? fn).acknowledge({
@@ -314,6 +328,7 @@ export class OnboardingWorkflow extends Construct {
   /** Starts an execution with the raw event as input; the resolve-account function understands every shape. */
   private triggerRules(): events.Rule[] {
     const target = new targets.SfnStateMachine(this.stateMachine, {
+      role: eventsRoleOf(this.stateMachine),
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 10,
       maxEventAge: Duration.hours(6),

@@ -10,6 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { memberIamClients } from '../../functions/lib/member-account';
 import { MAP_CONCURRENCY } from '../../functions/lib/reconcile';
+import { reconcileSessionPolicy } from '../../functions/lib/session-policy';
 import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import type { LocalEnvironment } from '../environment';
 import { type Json, lambdaInvoke, runStateMachine } from '../step-functions';
@@ -62,7 +63,7 @@ function growOrganization(env: LocalEnvironment, existing: string[], total: numb
   const state = env.aws.standIn?.state;
   if (!state) throw new Error('the reconcile benchmark needs the embedded AWS stand-in');
   const { config } = env;
-  const trust = buildTrustPolicy(config);
+  const trust = buildTrustPolicy(config, 'aws', state.organizationId);
   const ou = state.findOrganizationalUnit('bench-workloads') ?? state.createOrganizationalUnit('bench-workloads');
   while (existing.length < total) {
     const account = state.createAccount({ name: `bench-fleet-${existing.length + 1}`, parentId: ou.id });
@@ -176,6 +177,8 @@ async function floorRun(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${id}:role/${env.config.memberAccessRoleNames[0]}`,
           RoleSessionName: 'bench-floor',
+          // As the check step: the session policy that narrows the session to reading the cicd role.
+          Policy: JSON.stringify(reconcileSessionPolicy(env.config, id)),
         }),
       );
       const iam = iamFor({

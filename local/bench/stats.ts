@@ -58,15 +58,17 @@ export const floorTotal = (items: readonly FloorItem[]): number => items.reduce(
 
 /**
  * The fewest AWS calls a new onboarding can make: read the account, walk its OU path to the root (for the OU
- * filters and the repo folder), read its tags, get into the account, create the role, attach each
- * policy; plus the GitHub secret once per cold container of open-pull-request.
+ * filters and the repo folder), read its tags — twice, since ensure-cicd-role reads the account itself rather than
+ * trust its input (filters applied as if invoked directly, and the organization id the trust requires) —, get into the
+ * account, create the role, attach each policy; plus the GitHub secret once per cold container of open-pull-request.
  */
 export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; coldContainer: boolean }): FloorItem[] {
+  const twice = 'by resolve-account, and again by ensure-cicd-role';
   const items: FloorItem[] = [
-    { call: 'DescribeAccount', count: 1, why: 'name, email, status of the account' },
-    { call: 'ListParents', count: opts.ouDepth + 1, why: 'one per level from the account up to the root' },
-    { call: 'DescribeOrganizationalUnit', count: opts.ouDepth, why: 'name of each OU on the path' },
-    { call: 'ListTagsForResource', count: 1, why: 'tag filters' },
+    { call: 'DescribeAccount', count: 2, why: `name, email, status and organization of the account, ${twice}` },
+    { call: 'ListParents', count: 2 * (opts.ouDepth + 1), why: `one per level up to the root, ${twice}` },
+    { call: 'DescribeOrganizationalUnit', count: 2 * opts.ouDepth, why: `name of each OU on the path, ${twice}` },
+    { call: 'ListTagsForResource', count: 2, why: `tag filters, ${twice}` },
     { call: 'AssumeRole', count: 1, why: 'into the member access role' },
     {
       call: 'CreateRole',

@@ -69,7 +69,13 @@ describe('onboarding a new account end to end', () => {
           Effect: 'Allow',
           Principal: { AWS: `arn:aws:iam::${env.aws.toolingAccountId}:role/GitHubAction-AssumeRoleWithAction` },
           Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'sts:ExternalId': 'oidc-account-onboarding' } },
+          // Only while the pipeline role belongs to this organization.
+          Condition: {
+            StringEquals: {
+              'sts:ExternalId': 'oidc-account-onboarding',
+              'aws:PrincipalOrgID': aws().state.organizationId,
+            },
+          },
         },
       ],
     });

@@ -9,7 +9,7 @@ describe('onboarding alarms and failure topic key', () => {
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const topicRef = { Ref: logicalId(onboarding.failureTopic) };
 
-  it('encrypts the failure topic with its own rotated key, which CloudWatch alarms may use', () => {
+  it('encrypts the failure topic with its own rotated key, which only CloudWatch alarms of this account may use', () => {
     // Assess
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(onboarding.failureTopicKey), 'Arn'] },
@@ -22,11 +22,67 @@ describe('onboarding alarms and failure topic key', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: {
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
           }),
         ]),
       },
     });
     expect(JSON.stringify(template.toJSON())).not.toContain('alias/aws/sns');
+  });
+
+  it('lets EventBridge start the onboarding only for rules of this account and region', () => {
+    // Prepare
+    const roles = template.findResources('AWS::IAM::Role');
+    const eventsRole = Object.entries(roles).find(([id]) => id.includes('EventsRole'));
+
+    // Assess
+    expect(eventsRole?.[1].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':events:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':rule/*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RoleArn: { 'Fn::GetAtt': [eventsRole?.[0], 'Arn'] } })],
+    });
   });
 
   it('lets only the alarms of this account publish to the topic as CloudWatch', () => {

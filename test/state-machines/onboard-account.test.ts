@@ -130,7 +130,12 @@ describe('onboard-account state machine', () => {
 
   it('skips an excluded account without touching it', async () => {
     // Prepare
-    const skip: ResolveResult = { decision: 'skip', accountId: '000000000000', reason: 'the management account' };
+    const skip: ResolveResult = {
+      decision: 'skip',
+      accountId: '000000000000',
+      rule: 'management-account',
+      reason: 'the management account',
+    };
     const ensureCicdRole = sequence(role);
 
     // Act

@@ -64,23 +64,23 @@ describe('bench call tallies and floors', () => {
     expect(describeTally({})).toBe('none');
   });
 
-  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 8, and 9 in a cold container', () => {
+  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 13, and 14 in a cold container', () => {
     // Act
     const warm = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: false });
     const cold = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: true });
     // Assess
-    expect(floorTotal(warm)).toBe(8);
-    expect(floorTotal(cold)).toBe(9);
+    expect(floorTotal(warm)).toBe(13);
+    expect(floorTotal(cold)).toBe(14);
     expect(cold.map((i) => i.call)).toContain('GetSecretValue');
   });
 
-  it('grows the AWS floor by two calls per OU level and one per policy', () => {
+  it('grows the AWS floor by four calls per OU level (two functions read the path) and one per policy', () => {
     // Act
     const atRoot = floorTotal(awsOnboardingFloor({ ouDepth: 0, policies: 1, coldContainer: false }));
     const twoDown = floorTotal(awsOnboardingFloor({ ouDepth: 2, policies: 3, coldContainer: false }));
     // Assess
-    expect(atRoot).toBe(6);
-    expect(twoDown).toBe(6 + 4 + 2);
+    expect(atRoot).toBe(9);
+    expect(twoDown).toBe(9 + 8 + 2);
   });
 
   it('makes the no-change re-run floor reads only: GetRole and ListAttachedRolePolicies, no CreateRole or AttachRolePolicy', () => {
@@ -89,7 +89,7 @@ describe('bench call tallies and floors', () => {
     // Assess
     expect(rerun.map((i) => i.call)).not.toContain('CreateRole');
     expect(rerun.map((i) => i.call)).not.toContain('AttachRolePolicy');
-    expect(floorTotal(rerun)).toBe(8);
+    expect(floorTotal(rerun)).toBe(13);
   });
 
   it('puts the GitHub floor at 10 calls with 4 writes for a new PR and 5 reads for a re-run (ownership reads every tfvars, the claims and the head)', () => {

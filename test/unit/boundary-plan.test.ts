@@ -19,6 +19,10 @@ import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { MANAGED_TAG, MEMBER_ACCOUNT, testConfig } from '../support/ensure-cicd-role-fixtures';
 import { memoryObjectStore } from '../support/memory-object-store';
+import { mockOrganizations, ROOT_ID } from '../support/organizations';
+
+/** The organization mockOrganizations names in its account ARNs. */
+const ORGANIZATION = 'o-exampleorg1';
 
 const sts = mockClient(STSClient);
 const iam = mockClient(IAMClient);
@@ -46,6 +50,7 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
   /** The account's role as IAM answers, correct in every way but the boundary. */
   function roleWithBoundary(actual: string | undefined) {
     sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+    mockOrganizations({ accounts: { [MEMBER_ACCOUNT]: { name: 'a', email: 'a@example.com', parentId: ROOT_ID } } });
     iam.on(GetRoleCommand).resolves({
       Role: {
         RoleName: 'cicd',
@@ -53,7 +58,7 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
         Arn: `arn:${partition}:iam::${MEMBER_ACCOUNT}:role/cicd`,
         RoleId: 'AROAEXAMPLEROLEID0001',
         CreateDate: new Date('2024-01-01T00:00:00Z'),
-        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(buildTrustPolicy(config, partition))),
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(buildTrustPolicy(config, partition, ORGANIZATION))),
         Tags: [MANAGED_TAG],
         ...(actual
           ? {
@@ -82,10 +87,11 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
     const observation = await observeRole(new IAMClient({}), config, MEMBER_ACCOUNT);
     const printed = describeRolePlan(
       observation,
-      planRole(observation, config, partition),
+      planRole(observation, config, partition, ORGANIZATION),
       config,
       MEMBER_ACCOUNT,
       partition,
+      ORGANIZATION,
     );
 
     // Act: sweep
@@ -96,6 +102,7 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
       accounts: [{ accountId: MEMBER_ACCOUNT, name: 'a', email: 'a@example.com', status: 'ACTIVE' }],
       checked: [MEMBER_ACCOUNT],
       skipped: [],
+      organizationId: ORGANIZATION,
     });
     await makeCheck({
       config,
@@ -110,7 +117,13 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
     );
 
     // Act: onboarding
-    const onboarded = await makeEnsure({ config, sts: new STSClient({}), iamFor: () => new IAMClient({}), partition })({
+    const onboarded = await makeEnsure({
+      config,
+      organizations: new OrganizationsClient({}),
+      sts: new STSClient({}),
+      iamFor: () => new IAMClient({}),
+      partition,
+    })({
       account: { accountId: MEMBER_ACCOUNT, name: 'a', email: 'a@example.com', status: 'ACTIVE', ouPath: [], tags: {} },
     });
 

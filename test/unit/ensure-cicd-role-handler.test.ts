@@ -1,12 +1,29 @@
-import { CreateRoleCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  DescribeAccountCommand,
+  DescribeOrganizationalUnitCommand,
+  ListParentsCommand,
+  ListTagsForResourceCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type EnsureCicdRoleEvent, makeHandler } from '../../functions/ensure-cicd-role/handler';
+import type { OnboardingConfig } from '../../functions/lib/config';
 import type { AwsCredentialIdentity } from '../../functions/lib/member-account';
+import { ensureRoleSessionPolicy } from '../../functions/lib/session-policy';
 import type { AccountContext } from '../../functions/lib/types';
 import {
   ADMIN,
   assumedCredentials,
+  desiredStatement,
+  desiredTrust,
   existingRole,
   MEMBER_ACCOUNT,
   noSuchRole,
@@ -20,6 +37,19 @@ import {
 
 const sts = mockClient(STSClient);
 const iam = mockClient(IAMClient);
+const org = mockClient(OrganizationsClient);
+const ORGANIZATION = 'o-a1b2c3d4e5';
+const PROD_OU = 'ou-ab12-prod0001';
+/** The trust this configuration wants in this organization. */
+const orgTrust = {
+  ...desiredTrust,
+  Statement: [
+    {
+      ...desiredStatement,
+      Condition: { StringEquals: { 'sts:ExternalId': 'acme-terraform', 'aws:PrincipalOrgID': ORGANIZATION } },
+    },
+  ],
+};
 
 const account: AccountContext = {
   accountId: MEMBER_ACCOUNT,
@@ -30,10 +60,11 @@ const account: AccountContext = {
   tags: {},
 };
 
-function setup() {
+function setup(config: OnboardingConfig = testConfig()) {
   const iamCredentials: AwsCredentialIdentity[] = [];
   const handler = makeHandler({
-    config: testConfig(),
+    config,
+    organizations: new OrganizationsClient({}),
     sts: new STSClient({}),
     iamFor: (credentials) => {
       iamCredentials.push(credentials);
@@ -43,9 +74,29 @@ function setup() {
   return { handler, iamCredentials };
 }
 
+/** Organizations as it describes `id`: ACTIVE, in the Prod OU under the root, tagged Environment=prod. */
+function organizationHas(id: string) {
+  org.on(DescribeAccountCommand, { AccountId: id }).resolves({
+    Account: {
+      Id: id,
+      Name: 'workload-dev-01',
+      Email: 'aws+workload-dev-01@example.com',
+      State: 'ACTIVE',
+      Arn: `arn:aws:organizations::000000000000:account/${ORGANIZATION}/${id}`,
+    },
+  });
+  org.on(ListParentsCommand, { ChildId: id }).resolves({ Parents: [{ Id: PROD_OU, Type: 'ORGANIZATIONAL_UNIT' }] });
+  org.on(ListTagsForResourceCommand, { ResourceId: id }).resolves({ Tags: [{ Key: 'Environment', Value: 'prod' }] });
+}
+
 beforeEach(() => {
   sts.reset();
   iam.reset();
+  org.reset();
+  org.on(ListParentsCommand, { ChildId: PROD_OU }).resolves({ Parents: [{ Id: 'r-ab12', Type: 'ROOT' }] });
+  org.on(DescribeOrganizationalUnitCommand).resolves({ OrganizationalUnit: { Id: PROD_OU, Name: 'Prod' } });
+  organizationHas(MEMBER_ACCOUNT);
+  organizationHas('111111111111');
   sts.on(AssumeRoleCommand).resolves({ Credentials: assumedCredentials });
   iam.on(GetRoleCommand).rejects(noSuchRole());
   iam.on(CreateRoleCommand).resolves({ Role: existingRole() });
@@ -95,7 +146,7 @@ describe('ensure-cicd-role handler', () => {
   it('converges an existing role when an account-creation event finds one (CreateRole answers EntityAlreadyExists)', async () => {
     // Prepare
     iam.on(CreateRoleCommand).rejects(roleAlreadyExists());
-    iam.on(GetRoleCommand).resolves({ Role: existingRole() });
+    iam.on(GetRoleCommand).resolves({ Role: existingRole({ trust: orgTrust }) });
     iam
       .on(ListAttachedRolePoliciesCommand)
       .resolves({ AttachedPolicies: [{ PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' }] });
@@ -158,5 +209,98 @@ describe('ensure-cicd-role handler', () => {
       message: expect.stringContaining('12-digit account id as a string'),
     });
     expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('assumes the access role narrowed to the cicd role, in a session named after the execution', async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    await handler({
+      account,
+      executionId:
+        'arn:aws:states:us-east-1:000000000000:execution:onboard-account:5e0c9a1e-6a7d-4c1b-9a55-0f1d3e2c4b6a',
+    });
+
+    // Assess
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({
+        RoleSessionName: 'onboarding-5e0c9a1e-6a7d-4c1b-9a55-0f1d3e2c4b6a',
+        Policy: JSON.stringify(ensureRoleSessionPolicy(testConfig(), MEMBER_ACCOUNT)),
+      }),
+    ]);
+  });
+
+  it('writes a trust that requires the organization the account ARN names (aws:PrincipalOrgID)', async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    await handler({ account });
+
+    // Assess
+    const trust = JSON.parse(iam.commandCalls(CreateRoleCommand)[0]?.args[0].input.AssumeRolePolicyDocument ?? '{}');
+    expect(trust.Statement[0].Condition).toEqual({
+      StringEquals: { 'sts:ExternalId': 'acme-terraform', 'aws:PrincipalOrgID': ORGANIZATION },
+    });
+  });
+
+  it.each<[string, OnboardingConfig, string]>([
+    ['an excluded OU the input does not mention', testConfig({ filters: { excludeOuIds: [PROD_OU] } }), 'excluded-ou'],
+    [
+      'an excluded tag the input does not carry',
+      testConfig({ filters: { excludeTags: [{ key: 'Environment', value: 'prod' }] } }),
+      'excluded-tag',
+    ],
+    ['an excluded account id', testConfig({ filters: { excludeAccountIds: [MEMBER_ACCOUNT] } }), 'excluded-account'],
+    ['the management account', testConfig({ managementAccountId: MEMBER_ACCOUNT }), 'management-account'],
+  ])('refuses %s, invoked directly, with AccountNotSelected before assuming anything', async (_, config, rule) => {
+    // Prepare
+    const { handler } = setup(config);
+
+    // Act / Assess
+    await expect(handler({ account: { accountId: MEMBER_ACCOUNT, ouPath: [], tags: {} } })).rejects.toMatchObject({
+      name: 'AccountNotSelected',
+      message: expect.stringContaining(`(${rule})`),
+    });
+    expect(sts.calls()).toHaveLength(0);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses the tooling account by default, even with force; onboards it with filters.onboardToolingAccount', async () => {
+    // Prepare
+    const tooling = { accountId: '111111111111' };
+    const refused = setup().handler;
+    const allowed = setup(testConfig({ filters: { onboardToolingAccount: true } })).handler;
+
+    // Act / Assess
+    await expect(refused({ account: tooling, force: true })).rejects.toMatchObject({
+      name: 'AccountNotSelected',
+      message: expect.stringContaining('(tooling-account)'),
+    });
+    expect(sts.calls()).toHaveLength(0);
+    await expect(allowed({ account: tooling })).resolves.toMatchObject({ outcome: 'created' });
+  });
+
+  it('adds aws:PrincipalOrgID to the trust of a role onboarded before, once', async () => {
+    // Prepare: the trust as earlier versions wrote it
+    iam.on(GetRoleCommand).resolves({ Role: existingRole({ trust: desiredTrust }) });
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' }] });
+    iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    const { handler } = setup();
+
+    // Act
+    const result = await handler({ account });
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: 'updated',
+      changes: [expect.stringContaining(`aws:principalorgid=${ORGANIZATION} is missing`)],
+    });
+    expect(
+      JSON.parse(iam.commandCalls(UpdateAssumeRolePolicyCommand)[0]?.args[0].input.PolicyDocument ?? '{}'),
+    ).toEqual(orgTrust);
   });
 });

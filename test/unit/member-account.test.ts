@@ -13,18 +13,23 @@ import {
 
 const sts = mockClient(STSClient);
 const ROLES = ['OrganizationAccountAccessRole', 'AWSControlTowerExecution'];
+const POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: `arn:aws:iam::${MEMBER_ACCOUNT}:role/cicd` }],
+};
+const SESSION = { sessionName: 'onboarding-run-1', policy: POLICY };
 const orgRoleArn = `arn:aws:iam::${MEMBER_ACCOUNT}:role/OrganizationAccountAccessRole`;
 const ctRoleArn = `arn:aws:iam::${MEMBER_ACCOUNT}:role/AWSControlTowerExecution`;
 
 beforeEach(() => sts.reset());
 
 describe('assumeMemberAccount', () => {
-  it('assumes the first access role for 15 minutes under a recognisable session name', async () => {
+  it('assumes the first access role for 15 minutes, under the given session name and narrowed by the session policy', async () => {
     // Prepare
     sts.on(AssumeRoleCommand).resolves({ Credentials: assumedCredentials });
 
     // Act
-    const session = await assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES);
+    const session = await assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION);
 
     // Assess
     expect(session).toEqual({
@@ -37,7 +42,12 @@ describe('assumeMemberAccount', () => {
       },
     });
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
-      { RoleArn: orgRoleArn, RoleSessionName: 'oidc-account-onboarding', DurationSeconds: 900 },
+      {
+        RoleArn: orgRoleArn,
+        RoleSessionName: 'onboarding-run-1',
+        DurationSeconds: 900,
+        Policy: JSON.stringify(POLICY),
+      },
     ]);
   });
 
@@ -47,7 +57,7 @@ describe('assumeMemberAccount', () => {
     sts.on(AssumeRoleCommand, { RoleArn: ctRoleArn }).resolves({ Credentials: assumedCredentials });
 
     // Act
-    const session = await assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES);
+    const session = await assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION);
 
     // Assess
     expect(session.accessRole).toBe('AWSControlTowerExecution');
@@ -62,7 +72,7 @@ describe('assumeMemberAccount', () => {
     sts.on(AssumeRoleCommand, { RoleArn: ctRoleArn }).resolves({ Credentials: assumedCredentials });
 
     // Act / Assess
-    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES)).resolves.toMatchObject({
+    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION)).resolves.toMatchObject({
       accessRole: 'AWSControlTowerExecution',
     });
   });
@@ -72,7 +82,7 @@ describe('assumeMemberAccount', () => {
     sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.reject(stsAccessDenied(input.RoleArn)));
 
     // Act
-    const attempt = assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES);
+    const attempt = assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION);
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'AccountNotReady' });
@@ -93,7 +103,7 @@ describe('assumeMemberAccount', () => {
     );
 
     // Act / Assess
-    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES)).rejects.toMatchObject({
+    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION)).rejects.toMatchObject({
       name: 'AwsThrottled',
     });
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
@@ -110,7 +120,7 @@ describe('assumeMemberAccount', () => {
     sts.on(AssumeRoleCommand).rejects(expired);
 
     // Act / Assess
-    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES)).rejects.toBe(expired);
+    await expect(assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ROLES, SESSION)).rejects.toBe(expired);
   });
 
   it('builds role ARNs in the given partition', async () => {
@@ -121,6 +131,7 @@ describe('assumeMemberAccount', () => {
     await assumeMemberAccount(new STSClient({}), MEMBER_ACCOUNT, ['OrganizationAccountAccessRole'], {
       partition: 'aws-us-gov',
       sessionName: 'reconcile',
+      policy: POLICY,
     });
 
     // Assess

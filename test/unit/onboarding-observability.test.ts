@@ -184,6 +184,7 @@ describe('onboarding logs', () => {
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     const ensure = makeEnsureCicdRole({
       config: testConfig(),
+      organizations: new OrganizationsClient({ region: 'us-east-1' }),
       sts: new STSClient({}),
       iamFor: (credentials) => new IAMClient({ credentials }),
     });

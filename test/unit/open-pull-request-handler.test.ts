@@ -84,6 +84,45 @@ describe('open-pull-request handler', () => {
     expect(fake.requests).toEqual([]);
   });
 
+  it.each([
+    ['infra/prod'],
+    ['.github/workflows'],
+    ['../x'],
+    ['aws-accounts/../infra'],
+    ['/etc'],
+    ['aws-accounts'],
+    ['aws-accounts/team/app'],
+    ['aws-accounts/Prod'],
+  ])(
+    'refuses the folder %s, invoked directly, with FolderOutsideAccountsDir before any GitHub request',
+    async (folder) => {
+      // Prepare
+      const { fake, github, handler } = setup();
+
+      // Act / Assess
+      await expect(handler({ ...event, folder })).rejects.toMatchObject({
+        name: 'FolderOutsideAccountsDir',
+        message: expect.stringContaining('directly inside github.accountsDir "aws-accounts"'),
+      });
+      await expect(handler({ ...event, account: { ...account, folder } })).rejects.toMatchObject({
+        name: 'FolderOutsideAccountsDir',
+      });
+      expect(github).not.toHaveBeenCalled();
+      expect(fake.requests).toEqual([]);
+    },
+  );
+
+  it('accepts a folder inside the accounts directory; the repository plan decides the folder written', async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    const result = await handler({ ...event, folder: 'aws-accounts/workload-dev-02' });
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'opened', folder: 'aws-accounts/workload-dev-02' });
+  });
+
   it('builds a new client after GitHub refused the credentials', async () => {
     // Prepare
     // The client sends a token the repository does not accept.

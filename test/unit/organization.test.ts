@@ -33,6 +33,8 @@ describe('readAccount', () => {
         { id: 'ou-ab12-prodprod1', name: 'Prod' },
       ],
       tags: {},
+      // From the account's ARN, without another call.
+      organizationId: 'o-exampleorg1',
     });
   });
 

@@ -45,6 +45,7 @@ const organization: FakeOrganization = {
     },
     '000000000042': { name: '!!!', parentId: ROOT_ID },
     [MANAGEMENT_ACCOUNT_ID]: { name: 'management', parentId: ROOT_ID },
+    '111111111111': { name: 'tooling', parentId: ROOT_ID },
     '222222222222': { name: 'closing', parentId: 'ou-ab12-workload1', state: 'SUSPENDED' },
     '333333333333': { name: 'sandbox-alice', parentId: 'ou-ab12-teamaaa1' },
     '444444444444': { name: 'experiment', parentId: 'ou-ab12-workload1', tags: { onboarding: 'skip' } },
@@ -71,6 +72,7 @@ const expectedProdAccount = {
     { id: 'ou-ab12-prodprod1', name: 'Prod' },
   ],
   tags: { env: 'prod' },
+  organizationId: 'o-exampleorg1',
 };
 
 beforeAll(() => logger.setLogLevel('SILENT'));
@@ -166,14 +168,35 @@ describe('resolve-account handler', () => {
   });
 
   it.each([
-    ['the management account', MANAGEMENT_ACCOUNT_ID, /management account/],
-    ['a suspended account', '222222222222', /is SUSPENDED; only ACTIVE accounts/],
-    ['an account below an excluded OU', '333333333333', /under OU Sandbox \(ou-ab12-sandbox1\)/],
-    ['an account with an excluded tag', '444444444444', /tag onboarding=skip/],
-  ])('skips %s with a reason', async (_, accountId, reason) => {
+    ['the management account', MANAGEMENT_ACCOUNT_ID, 'management-account', /management account/],
+    ['a suspended account', '222222222222', 'not-active', /is SUSPENDED; only ACTIVE accounts/],
+    ['an account below an excluded OU', '333333333333', 'excluded-ou', /under OU Sandbox \(ou-ab12-sandbox1\)/],
+    ['an account with an excluded tag', '444444444444', 'excluded-tag', /tag onboarding=skip/],
+  ])('skips %s with a named rule and a reason', async (_, accountId, rule, reason) => {
     const result = await resolve({ input: manualInput(accountId) });
 
-    expect(result).toEqual({ decision: 'skip', accountId, reason: expect.stringMatching(reason) });
+    expect(result).toEqual({ decision: 'skip', accountId, rule, reason: expect.stringMatching(reason) });
+  });
+
+  it('skips the tooling account by default, even when forced, and onboards it only with onboardToolingAccount', async () => {
+    // Prepare
+    const allowing = makeHandler({
+      config: { ...config, filters: { ...config.filters, onboardToolingAccount: true } },
+      organizations: new OrganizationsClient({ region: 'us-east-1', maxAttempts: 1 }),
+    });
+
+    // Act
+    const skipped = await resolve({ input: manualInput('111111111111', true) });
+    const onboarded = await allowing({ input: manualInput('111111111111') });
+
+    // Assess
+    expect(skipped).toEqual({
+      decision: 'skip',
+      accountId: '111111111111',
+      rule: 'tooling-account',
+      reason: expect.stringContaining('filters.onboardToolingAccount'),
+    });
+    expect(onboarded).toMatchObject({ decision: 'onboard', account: { accountId: '111111111111' } });
   });
 
   it('still skips the management account when forced', async () => {
