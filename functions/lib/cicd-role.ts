@@ -13,6 +13,7 @@ import { isEntityAlreadyExists, isMalformedPolicyDocument, isNoSuchEntity, rethr
 import { type Change, change } from './changes';
 import { type OnboardingConfig, pipelineRoleArn } from './config';
 import { AccountNotReady, ConfigError } from './errors';
+import { type ResolvedProfile, withProfile } from './profiles';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
 import type { RoleOutcome } from './types';
 
@@ -61,8 +62,17 @@ function principalIds(doc: PolicyDocument): string[] {
   });
 }
 
-/** What must change for the role to be as configured; empty when it is. Pure. */
-export function planRole(observation: RoleObservation, config: OnboardingConfig, partition = 'aws'): RoleChange[] {
+/**
+ * What must change for the role to be as configured; empty when it is. Pure. With a profile (profiles.ts), its
+ * policies and boundary are the ones planned; without, the top-level settings (the default profile).
+ */
+export function planRole(
+  observation: RoleObservation,
+  base: OnboardingConfig,
+  partition = 'aws',
+  profile?: ResolvedProfile,
+): RoleChange[] {
+  const config = profile ? withProfile(base, profile) : base;
   const role = `role ${config.cicdRoleName}`;
   const none = { type: 'none' } as const;
   switch (observation.kind) {
@@ -257,15 +267,18 @@ export interface EnsureCicdRoleOptions {
    * the reads of the common case; an existing role answers EntityAlreadyExists and is then observed and planned.
    */
   expectNew?: boolean;
+  /** The account's profile (profiles.ts resolveProfile): its policies and boundary; the top-level ones without. */
+  profile?: ResolvedProfile;
 }
 
 /** observe → plan → apply for the cicd role of a member account (IAM client with the account's credentials). */
 export async function ensureCicdRole(
   iam: IAMClient,
-  config: OnboardingConfig,
+  base: OnboardingConfig,
   accountId: string,
   options: EnsureCicdRoleOptions = {},
 ): Promise<CicdRoleResult> {
+  const config = options.profile ? withProfile(base, options.profile) : base;
   const partition = options.partition ?? 'aws';
   const t: Target = { iam, config, accountId, partition, where: `role ${config.cicdRoleName} in account ${accountId}` };
   const defaultArn = cicdRoleArn(config, accountId, partition);

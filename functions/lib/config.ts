@@ -24,6 +24,40 @@ const repoPath = z
 const githubName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a GitHub owner or repository name');
 const tag = z.object({ key: z.string().min(1).max(128), value: z.string().max(256) });
 
+/** A profile (functions/lib/profiles.ts): matched by OU path (prefix of whole OUs) and/or tags; first match wins. */
+const profileSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a profile name: lowercase letters, digits and "-"')
+    .refine((n) => n !== 'default', 'the name "default" is the top-level settings'),
+  match: z
+    .strictObject({
+      /** OU names (or ids) from below the root, e.g. `Workloads/Prod`: that OU and every OU below it. */
+      ouPath: z
+        .string()
+        .regex(/^\/?([^/]{1,128})(\/[^/]{1,128})*\/?$/, 'an OU path such as "Workloads/Prod"')
+        .optional(),
+      /** Every tag must be on the account (value `*` matches any value). */
+      tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
+    })
+    .refine((m) => m.ouPath !== undefined || m.tags !== undefined, 'set ouPath, tags, or both'),
+  cicdPolicyArns: z.array(policyArn).min(1).max(20).optional(),
+  permissionsBoundaryArn: policyArn.optional(),
+  /** A subfolder of templates/ whose files replace (or add to) the default templates of the account folder. */
+  templates: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'a subfolder name of templates/')
+    .optional(),
+  labels: z.array(z.string().min(1).max(50)).optional(),
+  reviewers: z.array(z.string().min(1)).optional(),
+  teamReviewers: z.array(z.string().min(1)).optional(),
+});
+
+/** Waits for the access role of an invited account: 5 min growing to 12 h, about 28 h in all. */
+export const DEFAULT_ACCESS_ROLE_WAITS = [300, 600, 1200, 2400, 3600, 7200, 14400, 28800, 43200];
+/** The longest an invited account's onboarding waits for its access role (the state machine's timeout covers it). */
+export const MAX_ACCESS_ROLE_WAIT_SECONDS = 48 * 3600;
+
 export const githubAuthSchema = z.discriminatedUnion('type', [
   z.object({
     /** A GitHub App installation (preferred). The secret holds `{"appId","privateKey","installationId"}`. */
@@ -161,6 +195,30 @@ export const configSchema = z.object({
         .default('offboarding/'),
     })
     .default({ enabled: false, removeFolder: false, branchPrefix: 'offboarding/' }),
+  /** Per-OU profiles, matched in order; an account that matches none gets the top-level settings. */
+  profiles: z
+    .array(profileSchema)
+    .max(50)
+    .default([])
+    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, 'profile names must be unique'),
+  /** Invited accounts (AccountJoinedOrganization / AcceptHandshake of an INVITE): onboarded once an access role exists. */
+  invitations: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** Seconds between the attempts to assume a member access role, in order; then AccountNotAssumable. */
+      accessRoleWaitSeconds: z
+        .array(z.number().int().min(60).max(86400))
+        .min(1)
+        .max(20)
+        .default(DEFAULT_ACCESS_ROLE_WAITS)
+        .refine(
+          (w) => w.reduce((a, b) => a + b, 0) <= MAX_ACCESS_ROLE_WAIT_SECONDS,
+          `the waits may add up to ${MAX_ACCESS_ROLE_WAIT_SECONDS} s (48 h) at most`,
+        ),
+    })
+    .default({ enabled: false, accessRoleWaitSeconds: DEFAULT_ACCESS_ROLE_WAITS }),
+  /** Moved accounts (MoveAccount): filters and profile evaluated again, the role converged, file differences reported. */
+  moves: z.object({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   notifications: z.object({ emails: z.array(z.email()).default([]) }).default({ emails: [] }),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
