@@ -640,7 +640,7 @@ export class AwsState {
    */
   acceptHandshake(handshakeId: string): Account {
     const handshake = this.handshakes.get(handshakeId);
-    if (!handshake || handshake.state !== 'OPEN') {
+    if (handshake?.state !== 'OPEN') {
       throw new AwsError(
         'HandshakeNotFoundException',
         404,

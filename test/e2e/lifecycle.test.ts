@@ -43,7 +43,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   if (!condition()) throw new Error(`timed out waiting for ${what}`);
 }
 
-const output = (run: LifecycleRun | undefined) => (run?.outcome as { output?: Record<string, unknown> }).output ?? {};
+const output = (run: LifecycleRun | undefined) =>
+  (run?.outcome as { output?: Record<string, unknown> } | undefined)?.output ?? {};
 
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
