@@ -13,6 +13,7 @@ import type { OnboardingConfig } from '../functions/lib/config';
 import { githubFetch, USER_AGENT } from '../functions/lib/github-client';
 import type { AwsCredentialIdentity } from '../functions/lib/member-account';
 import { readAccount } from '../functions/lib/organization';
+import { resolveProfile, withProfile } from '../functions/lib/profiles';
 import { onboardingBranch } from '../functions/lib/pull-request';
 import { observeMemberRole } from '../functions/lib/reconcile';
 import { planRepo, type RepoPlan } from '../functions/lib/repo-plan';
@@ -73,6 +74,10 @@ export async function planCommand(
     return EXIT.ok;
   }
 
+  // The account's profile: which one applies and why, as ensure-cicd-role and open-pull-request resolve it.
+  const { profile, reason: profileReason } = resolveProfile(account, config);
+  const profiled = withProfile(config, profile);
+
   const sts = new STSClient(awsClientConfig(options, region));
   const observation = await observeMemberRole(
     {
@@ -84,11 +89,17 @@ export async function planCommand(
     config,
     accountId,
   );
-  const role = describeRolePlan(observation, planRole(observation, config, partition), config, accountId, partition);
+  const role = describeRolePlan(
+    observation,
+    planRole(observation, config, partition, profile),
+    config,
+    accountId,
+    partition,
+  );
 
   const octokit = await githubClient(config, flags.githubTokenSecret, options, io);
   const repo = await observeRepo(octokit, config, { accountId });
-  const plan = planRepo(account, repo, config, { force });
+  const plan = planRepo(account, repo, profiled, { force, profile });
   const outcome = pullRequestOutcome(plan);
   const files = plan.commit?.files.map((f) => f.path) ?? [];
   const workflowDiff =
@@ -103,6 +114,7 @@ export async function planCommand(
   out.document({
     accountId,
     account,
+    profile: { ...profile, reason: profileReason },
     role,
     pullRequest: {
       outcome,
@@ -117,6 +129,11 @@ export async function planCommand(
   });
 
   out.line(`Plan for ${account.name} (${accountId}), folder ${plan.folder} — nothing was changed`);
+  out.line();
+  out.line(`Profile: ${profile.name} — ${profileReason}`);
+  out.line(
+    `  policies ${profile.cicdPolicyArns.join(', ')}; boundary ${profile.permissionsBoundaryArn ?? 'none'}; templates ${profile.templates ?? 'default'}`,
+  );
   out.line();
   const verb = { create: 'would create', update: 'would update', unchanged: 'unchanged', blocked: 'needs a person:' };
   out.line(`Role: ${verb[role.action]} ${role.roleArn}`);
