@@ -121,6 +121,21 @@ export function resolveProfile(facts: ProfileFacts, config: ProfileSource): Prof
   };
 }
 
+/** Every profile an account can get: the default, then each configured one (filled in from the top-level settings). */
+export function allProfiles(config: ProfileSource): ResolvedProfile[] {
+  return [
+    defaultProfile(config),
+    ...config.profiles.map(
+      (p) =>
+        resolveProfile(
+          { ouPath: [], tags: {} },
+          // Resolves exactly this profile: a list of one that matches everything.
+          { ...config, profiles: [{ ...p, match: { tags: {} } }] },
+        ).profile,
+    ),
+  ];
+}
+
 /**
  * The configuration as the planners and writers see it for one account: the profile's policies, boundary, labels and
  * reviewers in place of the top-level ones. Everything else is unchanged.

@@ -2,6 +2,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Change } from '../lib/changes';
 import { planRole } from '../lib/cicd-role';
+import { allProfiles } from '../lib/profiles';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import type { InventoryAccount } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
@@ -96,13 +97,16 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
     }
     const accounts = tagged.filter((t) => t.selection.decision === 'onboard').map((t) => t.account);
 
-    // The role plan an onboarding would apply, minus the action: the same changes, reported.
-    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => ({
-      accountId: a.accountId,
-      findings: planRole(await observeMemberRole(deps, config, a.accountId), config, deps.partition).map(
-        ({ action: _, ...change }) => change,
-      ),
-    }));
+    // The role plan an onboarding would apply, minus the action: the same changes, reported. The sweep does not read
+    // OU paths, so with profiles the role is held to the profile it fits best (fewest changes): a profiled account's
+    // policies are never reported as drift from the top-level ones.
+    const profiles = allProfiles(config);
+    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => {
+      const observation = await observeMemberRole(deps, config, a.accountId);
+      const plans = profiles.map((profile) => planRole(observation, config, deps.partition, profile));
+      const best = plans.reduce((min, plan) => (plan.length < min.length ? plan : min));
+      return { accountId: a.accountId, findings: best.map(({ action: _, ...change }) => change) };
+    });
     const file: BatchResults = { batch, roles, skipped };
     await deps.store.putJson(resultsKey(snapshotKey, batch), file);
     const drifted = roles.filter((r) => r.findings.length > 0);

@@ -1,7 +1,7 @@
 import { planRole, type RoleObservation } from '../../functions/lib/cicd-role';
 import { parseConfig } from '../../functions/lib/config';
 import { compareProfileFiles } from '../../functions/lib/profile-files';
-import { checkProfiles, resolveProfile, withProfile } from '../../functions/lib/profiles';
+import { allProfiles, checkProfiles, resolveProfile, withProfile } from '../../functions/lib/profiles';
 import { planRepo, type RepoObservation } from '../../functions/lib/repo-plan';
 import { templatesFor } from '../../functions/lib/templates';
 import { renderAccountFolder } from '../../functions/lib/terraform';
@@ -151,6 +151,22 @@ describe('the planners take the resolved profile', () => {
     // Assess
     expect(differences.map((d) => [d.path, d.kind])).toEqual([['aws-accounts/play/provider.tf', 'differs']]);
     expect(compareProfileFiles(account, files, config, resolveProfile({ ouPath: [ROOT] }, config).profile)).toEqual([]);
+  });
+});
+
+describe('allProfiles (the sweep, which does not read OU paths)', () => {
+  it('lists the default and every profile filled in, so a role is held to the profile it fits', () => {
+    // Act
+    const all = allProfiles(config);
+
+    // Assess
+    expect(all.map((p) => [p.name, p.cicdPolicyArns])).toEqual([
+      ['default', config.cicdPolicyArns],
+      ['prod', [POWER_USER]],
+      ['sandbox', [READ_ONLY]],
+      ['tagged', config.cicdPolicyArns],
+    ]);
+    expect(all[2]).toMatchObject({ templates: 'sandbox', labels: ['sandbox'], teamReviewers: ['platform'] });
   });
 });
 
