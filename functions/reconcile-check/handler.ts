@@ -2,13 +2,13 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Change } from '../lib/changes';
 import { planRole } from '../lib/cicd-role';
-import { allProfiles } from '../lib/profiles';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
 import type { InventoryAccount } from '../lib/drift';
 import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { memberIamClients } from '../lib/member-account';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
+import { allProfiles } from '../lib/profiles';
 import {
   accountTags,
   BATCH_SIZE,
