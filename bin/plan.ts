@@ -13,6 +13,7 @@ import type { OnboardingConfig } from '../functions/lib/config';
 import { githubFetch, USER_AGENT } from '../functions/lib/github-client';
 import type { AwsCredentialIdentity } from '../functions/lib/member-account';
 import { readAccount } from '../functions/lib/organization';
+import { resolveProfile, withProfile } from '../functions/lib/profiles';
 import { onboardingBranch } from '../functions/lib/pull-request';
 import { observeMemberRole } from '../functions/lib/reconcile';
 import { planRepo, type RepoPlan } from '../functions/lib/repo-plan';
@@ -74,6 +75,10 @@ export async function planCommand(
     return EXIT.ok;
   }
 
+  // The account's profile: which one applies and why, as ensure-cicd-role and open-pull-request resolve it.
+  const { profile, reason: profileReason } = resolveProfile(account, config);
+  const profiled = withProfile(config, profile);
+
   const sts = new STSClient(awsClientConfig(options, region));
   const observation = await observeMemberRole(
     {
@@ -88,7 +93,7 @@ export async function planCommand(
   );
   const role = describeRolePlan(
     observation,
-    planRole(observation, config, partition, account.organizationId),
+    planRole(observation, config, partition, { organizationId: account.organizationId, profile }),
     config,
     accountId,
     partition,
@@ -97,7 +102,7 @@ export async function planCommand(
 
   const octokit = await githubClient(config, flags.githubTokenSecret, options, io);
   const repo = await observeRepo(octokit, config, { accountId });
-  const plan = planRepo(account, repo, config, { force });
+  const plan = planRepo(account, repo, profiled, { force, profile });
   const outcome = pullRequestOutcome(plan);
   const files = plan.commit?.files.map((f) => f.path) ?? [];
   const workflowDiff =
@@ -112,6 +117,7 @@ export async function planCommand(
   out.document({
     accountId,
     account,
+    profile: { ...profile, reason: profileReason },
     role,
     pullRequest: {
       outcome,
@@ -126,6 +132,11 @@ export async function planCommand(
   });
 
   out.line(`Plan for ${account.name} (${accountId}), folder ${plan.folder} — nothing was changed`);
+  out.line();
+  out.line(`Profile: ${profile.name} — ${profileReason}`);
+  out.line(
+    `  policies ${profile.cicdPolicyArns.join(', ')}; boundary ${profile.permissionsBoundaryArn ?? 'none'}; templates ${profile.templates ?? 'default'}`,
+  );
   out.line();
   const verb = { create: 'would create', update: 'would update', unchanged: 'unchanged', blocked: 'needs a person:' };
   out.line(`Role: ${verb[role.action]} ${role.roleArn}`);

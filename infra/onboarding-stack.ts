@@ -1,6 +1,8 @@
 import { CfnOutput, aws_iam as iam, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../functions/lib/config';
+import { readTemplateSets, templatesDir } from '../local/templates-module.mjs';
+import { InvitedAccountWorkflow, MovedAccountWorkflow, validateProfiles } from './constructs/lifecycle-workflows';
 import { OffboardingWorkflow } from './constructs/offboarding-workflow';
 import { OnboardingWorkflow } from './constructs/onboarding-workflow';
 import { ReconcileWorkflow } from './constructs/reconcile-workflow';
@@ -17,9 +19,15 @@ export class OnboardingStack extends Stack {
   readonly reconcile: ReconcileWorkflow;
   /** Present when `offboarding.enabled`. */
   readonly offboarding?: OffboardingWorkflow;
+  /** Present when `invitations.enabled`. */
+  readonly invited?: InvitedAccountWorkflow;
+  /** Present when `moves.enabled`. */
+  readonly moved?: MovedAccountWorkflow;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
     super(scope, id, props);
+    // The profiles against the template sets the build embeds (templates/ or ONBOARDING_TEMPLATES_DIR).
+    validateProfiles(this, props.config, Object.keys(readTemplateSets(templatesDir())));
     this.onboarding = new OnboardingWorkflow(this, 'Onboarding', {
       config: props.config,
       functionsDir: props.functionsDir,
@@ -39,6 +47,14 @@ export class OnboardingStack extends Stack {
       description: 'Start a sweep by hand with {"mode": "report"} or {"mode": "remediate"}',
       value: this.reconcile.stateMachine.stateMachineArn,
     });
+    if (props.config.invitations.enabled) {
+      this.invited = new InvitedAccountWorkflow(this, 'Invited', { config: props.config, onboarding: this.onboarding });
+      new CfnOutput(this, 'InvitedAccountStateMachineArn', { value: this.invited.stateMachine.stateMachineArn });
+    }
+    if (props.config.moves.enabled) {
+      this.moved = new MovedAccountWorkflow(this, 'Moved', { config: props.config, onboarding: this.onboarding });
+      new CfnOutput(this, 'MovedAccountStateMachineArn', { value: this.moved.stateMachine.stateMachineArn });
+    }
     if (props.config.offboarding.enabled) {
       const offboarding = new OffboardingWorkflow(this, 'Offboarding', {
         config: props.config,

@@ -635,8 +635,9 @@ async function synthesizedRules(config: OnboardingConfig): Promise<EventRule[]> 
   const functionsDir = handlerNames().every(bundled) ? join(ROOT, 'dist', 'functions') : placeholderFunctions();
   const stack = new OnboardingStack(app, 'Local', { env: { region: LOCAL_REGION }, config, functionsDir });
   const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
-  // The onboarding rules only: the offboarding workflow's rules start another state machine (local/offboarding.ts).
-  const onboarding = Object.entries(rules).filter(([id]) => !id.startsWith('Offboarding'));
+  // The onboarding rules only: the offboarding, invited and moved workflows' rules start other state machines
+  // (local/offboarding.ts, local/lifecycle.ts).
+  const onboarding = Object.entries(rules).filter(([id]) => !/^(Offboarding|Invited|Moved)/.test(id));
   return onboarding.map(([id, resource]) => ({
     id: id.replace(/[0-9A-F]{8}$/, ''),
     pattern: (resource as { Properties: { EventPattern: EventPattern } }).Properties.EventPattern,

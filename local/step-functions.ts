@@ -234,6 +234,8 @@ export interface RunStateMachineOptions {
   executionName?: string;
   /** `$$.Execution.StartTime`; default now. */
   startTime?: string;
+  /** Milliseconds a Wait state takes, by state name (default 0: no Wait slows a local run). */
+  waitMs?: Record<string, number>;
 }
 
 /**
@@ -261,7 +263,7 @@ export async function runStateMachine(
       taskResourceLocalHandlers: Object.fromEntries(
         Object.entries(handlersByState).map(([name, fn]) => [name, async (i: Json) => (await fn(i)) as Json]),
       ),
-      waitTimeOverrides: Object.fromEntries(waitNames.map((name) => [name, 0])),
+      waitTimeOverrides: Object.fromEntries(waitNames.map((name) => [name, options.waitMs?.[name] ?? 0])),
       retryIntervalOverrides: Object.fromEntries(taskNames.map((name) => [name, 0])),
     },
     context: {

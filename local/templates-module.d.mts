@@ -8,8 +8,13 @@ export const GENERATED_MODULE: string;
 export function templatesDir(env?: Record<string, string | undefined>): string;
 /** File name -> template text of every template of the folder, seed layout files first. */
 export function readTemplatesDir(dir: string): Record<string, string>;
-/** TypeScript source of functions/lib/templates.generated.ts for these templates. */
-export function templatesModuleSource(templates: Record<string, string>): string;
+/** Subfolder name -> its templates (the profiles' template sets). */
+export function readTemplateSets(dir: string): Record<string, Record<string, string>>;
+/** TypeScript source of functions/lib/templates.generated.ts for these templates (and template sets). */
+export function templatesModuleSource(
+  templates: Record<string, string>,
+  sets?: Record<string, Record<string, string>>,
+): string;
 /** esbuild plugin building `./templates.generated` from the folder. */
 export function templatesPlugin(dir?: string): Plugin;
 /** Rewrites functions/lib/templates.generated.ts from the folder; returns its path. */

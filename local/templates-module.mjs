@@ -45,11 +45,27 @@ export function readTemplatesDir(dir) {
   return Object.fromEntries(files.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
+/**
+ * The profiles' template sets (config `profiles[].templates`): subfolder name -> its templates, which replace (or add
+ * to) the files of the folder above for the accounts of that profile. Hidden subfolders are left out.
+ */
+export function readTemplateSets(dir) {
+  const subfolders = readdirSync(dir)
+    .filter((name) => !name.startsWith('.') && statSync(join(dir, name)).isDirectory())
+    .sort();
+  return Object.fromEntries(subfolders.map((name) => [name, readTemplatesDir(join(dir, name))]));
+}
+
 /** TypeScript source of the module; every template is one string literal, so its bytes are kept exactly. */
-export function templatesModuleSource(templates) {
+export function templatesModuleSource(templates, sets = {}) {
   const entries = Object.entries(templates).map(
     ([name, text]) => `  ${JSON.stringify(name)}: ${JSON.stringify(text)},`,
   );
+  const setEntries = Object.entries(sets).flatMap(([set, files]) => [
+    `  ${JSON.stringify(set)}: {`,
+    ...Object.entries(files).map(([name, text]) => `    ${JSON.stringify(name)}: ${JSON.stringify(text)},`),
+    '  },',
+  ]);
   return [
     '// Generated from templates/ by local/templates-module.mjs: do not edit. After changing templates/, run',
     '// `node local/templates-module.mjs`; the build (esbuild.config.mjs) always embeds the folder itself.',
@@ -58,6 +74,11 @@ export function templatesModuleSource(templates) {
     '/** The Terraform templates of an account folder: file name -> template text. */',
     'export const TEMPLATE_FILES: Readonly<Record<string, string>> = {',
     ...entries,
+    '};',
+    '',
+    '/** The template sets of the profiles: subfolder of templates/ -> its templates (they replace or add files). */',
+    'export const TEMPLATE_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {',
+    ...setEntries,
     '};',
     '',
   ].join('\n');
@@ -74,11 +95,15 @@ export function templatesPlugin(dir = templatesDir()) {
       }));
       build.onLoad({ filter: /.*/, namespace: 'onboarding-templates' }, () => {
         const templates = readTemplatesDir(dir);
+        const sets = readTemplateSets(dir);
         return {
-          contents: templatesModuleSource(templates),
+          contents: templatesModuleSource(templates, sets),
           loader: 'ts',
           resolveDir: dirname(GENERATED_MODULE),
-          watchFiles: Object.keys(templates).map((name) => join(dir, name)),
+          watchFiles: [
+            ...Object.keys(templates).map((name) => join(dir, name)),
+            ...Object.entries(sets).flatMap(([set, files]) => Object.keys(files).map((name) => join(dir, set, name))),
+          ],
         };
       });
     },
@@ -87,7 +112,7 @@ export function templatesPlugin(dir = templatesDir()) {
 
 /** Rewrites the checked-in module from templates/ and formats it the way `npm run lint` expects. */
 export function writeGeneratedModule(dir = DEFAULT_TEMPLATES_DIR) {
-  writeFileSync(GENERATED_MODULE, templatesModuleSource(readTemplatesDir(dir)));
+  writeFileSync(GENERATED_MODULE, templatesModuleSource(readTemplatesDir(dir), readTemplateSets(dir)));
   execFileSync('npx', ['biome', 'format', '--write', GENERATED_MODULE], { cwd: root, stdio: 'ignore' });
   return GENERATED_MODULE;
 }

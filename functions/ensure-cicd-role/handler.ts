@@ -3,10 +3,11 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ensureCicdRole } from '../lib/cicd-role';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { AccountNotReady, AccountNotSelected, InvalidInput } from '../lib/errors';
+import { AccountNotAssumable, AccountNotReady, AccountNotSelected, InvalidInput } from '../lib/errors';
 import { logger, startInvocation } from '../lib/logger';
 import { type AwsCredentialIdentity, assumeMemberAccount, memberIamClients } from '../lib/member-account';
 import { readAccount } from '../lib/organization';
+import { resolveProfile, withProfile } from '../lib/profiles';
 import { planSelection } from '../lib/selection';
 import { ensureRoleSessionPolicy, sessionName } from '../lib/session-policy';
 import type { AccountContext, RoleResult } from '../lib/types';
@@ -20,6 +21,11 @@ export interface EnsureCicdRoleEvent {
   trigger?: string;
   /** An explicit re-run that overrides the configured filters (never the management or tooling account). */
   force?: boolean;
+  /**
+   * An invited account (state-machines/onboard-invited-account.asl.json): no access role is assumable until a person
+   * creates one, so that ends the call with AccountNotAssumable and the steps, and the state machine waits.
+   */
+  invited?: boolean;
 }
 
 export interface EnsureCicdRoleDeps {
@@ -66,20 +72,50 @@ export function makeHandler(
         'Organizations named no organization id in the account ARN: the trust goes without aws:PrincipalOrgID',
       );
     }
+    const { profile, reason } = resolveProfile(account, config);
     const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, {
       partition,
       sessionName: sessionName('onboarding', event.executionId),
-      policy: ensureRoleSessionPolicy(config, accountId, partition),
+      policy: ensureRoleSessionPolicy(withProfile(config, profile), accountId, partition),
+    }).catch((err: unknown) => {
+      if (event.invited === true && err instanceof AccountNotReady) {
+        throw new AccountNotAssumable(accessRoleSteps(config, accountId, partition ?? 'aws', err.message));
+      }
+      throw err;
     });
     const role = await ensureCicdRole(deps.iamFor(session.credentials), config, accountId, {
       partition,
       expectNew: event.trigger === 'event',
+      profile,
       ...(organizationId ? { organizationId } : {}),
     });
     const result: RoleResult = { ...role, accessRole: session.accessRole };
-    logger.info('cicd role converged', { ...result });
+    logger.info('cicd role converged', { ...result, profile: profile.name, profileReason: reason });
     return result;
   };
+}
+
+/**
+ * What a person does so an invited account can be onboarded: the exact role, its trust and its permissions. An
+ * invited account has no OrganizationAccountAccessRole (Organizations creates it only in accounts it creates).
+ */
+export function accessRoleSteps(config: OnboardingConfig, accountId: string, partition: string, cause: string): string {
+  const role = config.memberAccessRoleNames[0] as string;
+  const management = config.managementAccountId ?? '<management account id>';
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${management}:root` }, Action: 'sts:AssumeRole' },
+    ],
+  });
+  return (
+    `Invited account ${accountId} has no member access role this tool can assume (${cause}). ` +
+    `An administrator of account ${accountId} creates the role ${role} (any of ${config.memberAccessRoleNames.join(', ')} works) ` +
+    `trusting the management account ${management}, with the permissions to manage IAM roles (AdministratorAccess, as in accounts Organizations creates): ` +
+    `1) aws iam create-role --role-name ${role} --assume-role-policy-document '${trust}'; ` +
+    `2) aws iam attach-role-policy --role-name ${role} --policy-arn arn:${partition}:iam::aws:policy/AdministratorAccess. ` +
+    `Then start onboard-account with {"accountId": "${accountId}"} (or redrive this execution).`
+  );
 }
 
 // Created once per container: the management account's Organizations (served from us-east-1) and STS;

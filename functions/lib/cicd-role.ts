@@ -13,6 +13,7 @@ import { isEntityAlreadyExists, isMalformedPolicyDocument, isNoSuchEntity, rethr
 import { type Change, change } from './changes';
 import { type OnboardingConfig, pipelineRoleArn } from './config';
 import { AccountNotReady, ConfigError } from './errors';
+import { type ResolvedProfile, withProfile } from './profiles';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
 import type { RoleOutcome } from './types';
 
@@ -62,16 +63,19 @@ function principalIds(doc: PolicyDocument): string[] {
 }
 
 /**
- * What must change for the role to be as configured; empty when it is. Pure. `organizationId` is the organization
- * the trust requires of the pipeline role (`aws:PrincipalOrgID`); a role whose trust lacks it (onboarded before) is
- * `trust-policy-changed` once, and converged.
+/**
+ * What must change for the role to be as configured; empty when it is. Pure. With a profile (profiles.ts), its
+ * policies and boundary are the ones planned; without, the top-level settings (the default profile).
+ * `organizationId` is the organization the trust requires of the pipeline role (`aws:PrincipalOrgID`); a role whose
+ * trust lacks it (onboarded before) is `trust-policy-changed` once, and converged.
  */
 export function planRole(
   observation: RoleObservation,
-  config: OnboardingConfig,
+  base: OnboardingConfig,
   partition = 'aws',
-  organizationId?: string,
+  { organizationId, profile }: { organizationId?: string; profile?: ResolvedProfile } = {},
 ): RoleChange[] {
+  const config = profile ? withProfile(base, profile) : base;
   const role = `role ${config.cicdRoleName}`;
   const none = { type: 'none' } as const;
   switch (observation.kind) {
@@ -276,15 +280,18 @@ export interface EnsureCicdRoleOptions {
    * the reads of the common case; an existing role answers EntityAlreadyExists and is then observed and planned.
    */
   expectNew?: boolean;
+  /** The account's profile (profiles.ts resolveProfile): its policies and boundary; the top-level ones without. */
+  profile?: ResolvedProfile;
 }
 
 /** observe → plan → apply for the cicd role of a member account (IAM client with the account's credentials). */
 export async function ensureCicdRole(
   iam: IAMClient,
-  config: OnboardingConfig,
+  base: OnboardingConfig,
   accountId: string,
   options: EnsureCicdRoleOptions = {},
 ): Promise<CicdRoleResult> {
+  const config = options.profile ? withProfile(base, options.profile) : base;
   const partition = options.partition ?? 'aws';
   const { organizationId } = options;
   const t: Target = {
@@ -301,7 +308,7 @@ export async function ensureCicdRole(
     : await observeRole(iam, config, accountId);
   const first = await applyRoleChanges(
     t,
-    planRole(observation, config, partition, organizationId),
+    planRole(observation, config, partition, { organizationId }),
     arnOf(observation, defaultArn),
   );
   if (first !== 'exists') return first;
@@ -315,7 +322,7 @@ export async function ensureCicdRole(
   }
   const second = await applyRoleChanges(
     t,
-    planRole(again, config, partition, organizationId),
+    planRole(again, config, partition, { organizationId }),
     arnOf(again, defaultArn),
   );
   if (second === 'exists') throw new AccountNotReady(`${t.where} could not be converged yet; retried automatically`);

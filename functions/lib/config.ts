@@ -30,6 +30,36 @@ const nonEmpty = z.string().check(z.minLength(1));
 const int = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 const withDefault = z._default;
 
+/** A profile (functions/lib/profiles.ts): matched by OU path (prefix of whole OUs) and/or tags; first match wins. */
+const profileSchema = z.strictObject({
+  name: z.string().check(
+    z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a profile name: lowercase letters, digits and "-"'),
+    z.refine((n) => n !== 'default', 'the name "default" is the top-level settings'),
+  ),
+  match: z
+    .strictObject({
+      /** OU names (or ids) from below the root, e.g. `Workloads/Prod`: that OU and every OU below it. */
+      ouPath: z.optional(regex(/^\/?([^/]{1,128})(\/[^/]{1,128})*\/?$/, 'an OU path such as "Workloads/Prod"')),
+      /** Every tag must be on the account (value `*` matches any value). */
+      tags: z.optional(
+        z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256))),
+      ),
+    })
+    .check(z.refine((m) => m.ouPath !== undefined || m.tags !== undefined, 'set ouPath, tags, or both')),
+  cicdPolicyArns: z.optional(z.array(policyArn).check(z.minLength(1), z.maxLength(20))),
+  permissionsBoundaryArn: z.optional(policyArn),
+  /** A subfolder of templates/ whose files replace (or add to) the default templates of the account folder. */
+  templates: z.optional(regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'a subfolder name of templates/')),
+  labels: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(50)))),
+  reviewers: z.optional(z.array(nonEmpty)),
+  teamReviewers: z.optional(z.array(nonEmpty)),
+});
+
+/** Waits for the access role of an invited account: 5 min growing to 12 h, about 28 h in all. */
+export const DEFAULT_ACCESS_ROLE_WAITS = [300, 600, 1200, 2400, 3600, 7200, 14400, 28800, 43200];
+/** The longest an invited account's onboarding waits for its access role (the state machine's timeout covers it). */
+export const MAX_ACCESS_ROLE_WAIT_SECONDS = 48 * 3600;
+
 export const githubAuthSchema = z.discriminatedUnion('type', [
   z.object({
     /** A GitHub App installation (preferred). The secret holds `{"appId","privateKey","installationId"}`. */
@@ -154,6 +184,35 @@ export const configSchema = z.object({
     }),
     { enabled: false, removeFolder: false, branchPrefix: 'offboarding/' },
   ),
+  /** Per-OU profiles, matched in order; an account that matches none gets the top-level settings. */
+  profiles: withDefault(
+    z.array(profileSchema).check(
+      z.maxLength(50),
+      z.refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, 'profile names must be unique'),
+    ),
+    [],
+  ),
+  /** Invited accounts (AccountJoinedOrganization / AcceptHandshake of an INVITE): onboarded once an access role exists. */
+  invitations: withDefault(
+    z.object({
+      enabled: withDefault(z.boolean(), false),
+      /** Seconds between the attempts to assume a member access role, in order; then AccountNotAssumable. */
+      accessRoleWaitSeconds: withDefault(
+        z.array(int(60, 86400)).check(
+          z.minLength(1),
+          z.maxLength(20),
+          z.refine(
+            (w) => w.reduce((a, b) => a + b, 0) <= MAX_ACCESS_ROLE_WAIT_SECONDS,
+            `the waits may add up to ${MAX_ACCESS_ROLE_WAIT_SECONDS} s (48 h) at most`,
+          ),
+        ),
+        DEFAULT_ACCESS_ROLE_WAITS,
+      ),
+    }),
+    { enabled: false, accessRoleWaitSeconds: DEFAULT_ACCESS_ROLE_WAITS },
+  ),
+  /** Moved accounts (MoveAccount): filters and profile evaluated again, the role converged, file differences reported. */
+  moves: withDefault(z.object({ enabled: withDefault(z.boolean(), false) }), { enabled: false }),
   notifications: withDefault(z.object({ emails: withDefault(z.array(z.email()), []) }), { emails: [] }),
   logLevel: withDefault(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
 });

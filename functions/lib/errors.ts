@@ -129,3 +129,21 @@ export class AwsThrottled extends OnboardingError {
 export class AwsUnavailable extends OnboardingError {
   override readonly name = 'AwsUnavailable' as const;
 }
+
+/**
+ * An invited account's member access role could not be assumed through its whole wait (config
+ * `invitations.accessRoleWaitSeconds`): a person creates the role (the message says which, and how), then re-runs.
+ */
+export class AccountNotAssumable extends OnboardingError {
+  override readonly name = 'AccountNotAssumable' as const;
+}
+
+/** A profile can never apply: an earlier one in `profiles` matches every account it matches. Found at synth. */
+export class ProfileShadowed extends OnboardingError {
+  override readonly name = 'ProfileShadowed' as const;
+}
+
+/** A profile names a templates folder that is not a subfolder of templates/. Found at synth. */
+export class UnknownTemplatesFolder extends OnboardingError {
+  override readonly name = 'UnknownTemplatesFolder' as const;
+}

@@ -26,6 +26,13 @@ export type ExecutionInput =
       accountId: AccountId;
       message?: string;
     }
+  /**
+   * An invited account joined (lifecycle-events.ts): the membership event AccountJoinedOrganization (joinedMethod
+   * INVITED) or the member's AcceptHandshake of an INVITE. Run by the invited-account state machine.
+   */
+  | { kind: 'invited'; accountId: AccountId; eventName: 'AccountJoinedOrganization' | 'AcceptHandshake' }
+  /** Organizations `MoveAccount` API call: the account changed OU. Run by the moved-account state machine. */
+  | { kind: 'moved'; accountId: AccountId; sourceParentId?: string; destinationParentId?: string }
   /** Started by hand: `{"accountId": "012345678901", "force": true}`. */
   | { kind: 'manual'; accountId: AccountId; force: boolean }
   /** Started by the reconcile workflow for a drifted account. */
@@ -33,6 +40,7 @@ export type ExecutionInput =
 
 const ACCEPTED_SHAPES =
   'expected one of: an Organizations CreateAccountResult event, an Organizations CreateAccount API call event, ' +
+  'an AccountJoinedOrganization, AcceptHandshake or MoveAccount event, ' +
   'a Control Tower CreateManagedAccount or UpdateManagedAccount event, {"accountId": "012345678901", "force"?: true}, ' +
   'or {"accountId": "012345678901", "trigger": "reconcile", "drift": ["role-missing"], "force"?: true}';
 
@@ -164,6 +172,54 @@ const controlTowerEvent = z.object({
   ]),
 });
 
+const parentId = z
+  .string()
+  .check(z.regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, 'must be a root or OU id'));
+
+const moveAccountCallEvent = z.object({
+  source: z.literal('aws.organizations'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    ...cloudTrailDetail,
+    eventName: z.literal('MoveAccount'),
+    errorCode: z.optional(z.never({ error: 'the call failed (errorCode), so nothing moved' })),
+    requestParameters: z.object({
+      accountId,
+      sourceParentId: z.optional(parentId),
+      destinationParentId: z.optional(parentId),
+    }),
+  }),
+});
+
+const acceptHandshakeCallEvent = z.object({
+  source: z.literal('aws.organizations'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    ...cloudTrailDetail,
+    eventName: z.literal('AcceptHandshake'),
+    errorCode: z.optional(z.never({ error: 'the call failed (errorCode), so nothing was accepted' })),
+    // The member account accepts: the call is its own (CloudTrail logs it in that account).
+    userIdentity: z.object({ accountId }),
+    responseElements: z.object({
+      handshake: z.object({ action: z.literal('INVITE', { error: 'only an INVITE handshake adds an account' }) }),
+    }),
+  }),
+});
+
+const accountJoinedEvent = z.object({
+  source: z.literal('aws.organizations'),
+  detail: z.object({
+    ...cloudTrailDetail,
+    eventName: z.literal('AccountJoinedOrganization'),
+    serviceEventDetails: z.object({
+      accountId,
+      joinedMethod: z
+        .string()
+        .check(z.refine((m) => m.toUpperCase() === 'INVITED', 'only an INVITED account is onboarded from this event')),
+    }),
+  }),
+});
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -232,6 +288,28 @@ function parseEvent(raw: Record<string, unknown>): ExecutionInput {
       state: status.state,
       accountId: status.account.accountId,
       message: status.message,
+    };
+  }
+  if (source === 'aws.organizations' && eventName === 'AccountJoinedOrganization') {
+    const { detail: joined } = parseWith(accountJoinedEvent, raw, 'Organizations AccountJoinedOrganization event');
+    return { kind: 'invited', accountId: joined.serviceEventDetails.accountId, eventName: 'AccountJoinedOrganization' };
+  }
+  if (source === 'aws.organizations' && eventName === 'AcceptHandshake') {
+    const { detail: accepted } = parseWith(
+      acceptHandshakeCallEvent,
+      raw,
+      'Organizations AcceptHandshake API call event',
+    );
+    return { kind: 'invited', accountId: accepted.userIdentity.accountId, eventName: 'AcceptHandshake' };
+  }
+  if (source === 'aws.organizations' && eventName === 'MoveAccount') {
+    const { detail: moved } = parseWith(moveAccountCallEvent, raw, 'Organizations MoveAccount API call event');
+    const { accountId: id, sourceParentId, destinationParentId } = moved.requestParameters;
+    return {
+      kind: 'moved',
+      accountId: id,
+      ...(sourceParentId ? { sourceParentId } : {}),
+      ...(destinationParentId ? { destinationParentId } : {}),
     };
   }
   const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(bounded(v, 60)) : typeof v);

@@ -14,6 +14,7 @@ import {
   pullRequestBody,
   pullRequestTitle,
 } from './onboarding-change';
+import { resolveProfile, withProfile } from './profiles';
 import { type CommitPlan, planRepo, type RepoObservation, type RepoPlan } from './repo-plan';
 import { observeOpenPulls, observeRepo } from './repo-snapshot';
 import { assertSafeChange } from './safe-change';
@@ -38,19 +39,22 @@ export const onboardingBranch = (config: OnboardingConfig, accountId: string): s
 
 export async function ensureOnboardingPullRequest(
   octokit: Octokit,
-  config: OnboardingConfig,
+  base: OnboardingConfig,
   input: OnboardingPullRequestInput,
 ): Promise<PullRequestResult> {
   const { accountId } = input.account;
+  // The account's profile: its template set, labels and reviewers (the top-level ones when none matches).
+  const { profile } = resolveProfile(input.account, base);
+  const config = withProfile(base, profile);
   const observation = await observeRepo(octokit, config, { accountId });
-  const plan = planRepo(input.account, observation, config, { force: input.force });
+  const plan = planRepo(input.account, observation, config, { force: input.force, profile });
   const result = await applyRepoPlan(octokit, config, input, observation, plan);
   if (result.outcome !== 'opened' || result.number === undefined) return result;
 
   // Two accounts whose names slug alike, created together, both found the folder free. The lower-numbered pull
   // request keeps it; the later one (which sees the earlier now) moves to its collision folder.
   const again = { ...observation, pulls: await observeOpenPulls(octokit, config, accountId) };
-  const replanned = planRepo(input.account, again, config, { force: input.force });
+  const replanned = planRepo(input.account, again, config, { force: input.force, profile });
   if (replanned.action.type === 'blocked') {
     // The folder went to the earlier pull request and no other is free: this one must not compete for it.
     await supersede(octokit, config, result.number, replanned);

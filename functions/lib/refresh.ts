@@ -4,6 +4,7 @@ import type { OnboardingConfig } from './config';
 import { AccountNotFound } from './errors';
 import { httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
+import { resolveProfile, withProfile } from './profiles';
 import { applyRepoPlan } from './pull-request';
 import { type OnboardingPull, planRepo, type RepoObservation } from './repo-plan';
 import { observeRepo } from './repo-snapshot';
@@ -121,7 +122,7 @@ async function regenerate(
   obs: RepoObservation,
   pull: OnboardingPull,
 ): Promise<Pick<RefreshedPull, 'outcome' | 'detail'>> {
-  const { octokit, config } = deps;
+  const { octokit } = deps;
   let account: AccountContext;
   try {
     account = await deps.readAccount(pull.accountId);
@@ -129,7 +130,10 @@ async function regenerate(
     if (!(err instanceof AccountNotFound)) throw err;
     return { outcome: 'skipped', detail: `account ${pull.accountId} is not in the organization: ${err.message}` };
   }
-  const plan = planRepo(account, obs, config, { force: true });
+  // The account's profile, as the onboarding resolves it: its template set, labels and reviewers.
+  const { profile } = resolveProfile(account, deps.config);
+  const config = withProfile(deps.config, profile);
+  const plan = planRepo(account, obs, config, { force: true, profile });
   // Only the tool's own open pull request is ever rewritten here; anything else is the onboarding's business.
   if (plan.action.type !== 'update' || plan.action.pull.number !== pull.number) {
     return { outcome: 'skipped', detail: `the plan is ${plan.action.type}, not an update of #${pull.number}` };

@@ -2,8 +2,9 @@ import { type Change, change } from './changes';
 import type { OnboardingConfig } from './config';
 import { WorkflowMatrixNotFound } from './errors';
 import { type ChangeFile, hashChange, type OnboardingMarker, TFVARS_FILE } from './onboarding-change';
+import type { ResolvedProfile } from './profiles';
 import { accountFolder, accountSlug, collisionSlug } from './slug';
-import { DEFAULT_TEMPLATES } from './templates';
+import { DEFAULT_TEMPLATES, templatesFor } from './templates';
 import { renderAccountFolder } from './terraform';
 import type { AccountId } from './types';
 import { addMatrixEntry, GITHUB_MATRIX_LIMIT, readMatrixLists } from './workflow-matrix';
@@ -66,6 +67,8 @@ export interface AccountFacts {
 export interface RepoPlanOptions {
   /** `force`: regenerate an open pull request that is current, reopen a declined one. */
   force?: boolean;
+  /** The account's profile (profiles.ts): its template set renders the folder; the default templates without. */
+  profile?: ResolvedProfile;
 }
 
 /** What to commit: the files to add and the workflow after the matrix edit. */
@@ -258,7 +261,10 @@ export function planRepo(
 
   // What the base branch lacks.
   const held = obs.folders[folder];
-  const missing = REQUIRED_FILES.filter((f) => !held?.files.includes(f));
+  const templates = templatesFor(options.profile?.templates);
+  const missing = Object.keys(templates)
+    .sort()
+    .filter((f) => !held?.files.includes(f));
   const drift: Change[] = [];
   if (missing.length > 0) {
     const what = held ? `${folder} lacks ${missing.join(', ')}` : `${folder} does not exist`;
@@ -305,7 +311,7 @@ export function planRepo(
     return { ...base, changes: blockAll(drift, 'the change is only made whole'), action: { type: 'blocked' } };
   }
 
-  const commit = planCommit(account, { folder, slug }, missing, workflowText, config);
+  const commit = planCommit(account, { folder, slug }, missing, workflowText, config, templates);
   if (open) {
     const current = open.marker?.hash === commit.contentHash && (open.marker.folder ?? folder) === folder;
     if (current && !options.force) return { ...base, changes: [], action: { type: 'keep', pull: open }, commit };
@@ -325,8 +331,9 @@ function planCommit(
   missing: string[],
   workflowText: string,
   config: OnboardingConfig,
+  templates: Readonly<Record<string, string>>,
 ): CommitPlan {
-  const rendered = renderAccountFolder({ ...account, ...place }, config);
+  const rendered = renderAccountFolder({ ...account, ...place }, config, templates);
   const files = missing
     .map((name) => ({ path: `${place.folder}/${name}`, content: rendered[name] ?? '' }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -127,6 +127,9 @@ export const RETRY_CONTRACT = {
       AccountNotFound: 'fail',
       // A new account's access role, or a role just created and not readable yet.
       AccountNotReady: 'retry',
+      // An invited account without an access role: the invited-account state machine waits (Wait states on its
+      // schedule, a person creates the role) and calls again; everywhere else it fails the step.
+      AccountNotAssumable: 'fail',
       AwsThrottled: 'retry',
       AwsUnavailable: 'retry',
     },

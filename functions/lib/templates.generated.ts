@@ -15,3 +15,11 @@ export const TEMPLATE_FILES: Readonly<Record<string, string>> = {
   'main.tf':
     'terraform {\n  required_version = ">= {{ terraform_version }}"\n\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n\nlocals {\n  account_name = "{{ account_name }}"\n}\n\n# Resources of this account go below.\n',
 };
+
+/** The template sets of the profiles: subfolder of templates/ -> its templates (they replace or add files). */
+export const TEMPLATE_SETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  sandbox: {
+    'provider.tf':
+      '# Sandbox profile (config profiles[].templates = "sandbox"): every resource is tagged as a sandbox one.\n# Base credentials come from the pipeline role (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in the workflow);\n# the provider then assumes the cicd role of this account.\nprovider "aws" {\n  region = var.aws_region\n\n  assume_role {\n    role_arn     = "arn:aws:iam::${var.aws_account_id}:role/${var.cicd_role_name}"\n    session_name = "{{ session_name }}"\n{{#external_id}}\n    external_id  = "{{ external_id }}"\n{{/external_id}}\n  }\n\n  default_tags {\n    tags = {\n      environment = "sandbox"\n    }\n  }\n}\n',
+  },
+};

@@ -1,5 +1,5 @@
 import { TemplateError } from './errors';
-import { TEMPLATE_FILES } from './templates.generated';
+import { TEMPLATE_FILES, TEMPLATE_SETS } from './templates.generated';
 
 /**
  * Template syntax for the Terraform files of an account folder, chosen so it never clashes with HCL's own
@@ -72,3 +72,21 @@ export function renderTemplate(fileName: string, template: string, vars: Templat
  * The build embeds that folder, or the one named by ONBOARDING_TEMPLATES_DIR, in place of the generated module.
  */
 export const DEFAULT_TEMPLATES: Readonly<Record<string, string>> = TEMPLATE_FILES;
+
+/** The subfolders of templates/ the build embedded: the template sets profiles may name. */
+export const TEMPLATE_SET_NAMES: readonly string[] = Object.keys(TEMPLATE_SETS).sort();
+
+/**
+ * The templates of an account folder for a profile's template set: the defaults, with the set's files in place of
+ * (or added to) theirs. Without a set, the defaults. A set the build did not embed is a TemplateError.
+ */
+export function templatesFor(set?: string): Readonly<Record<string, string>> {
+  if (set === undefined) return DEFAULT_TEMPLATES;
+  const files = TEMPLATE_SETS[set];
+  if (!files) {
+    throw new TemplateError(
+      `Templates folder "${set}" was not embedded in this build (embedded: ${TEMPLATE_SET_NAMES.join(', ') || 'none'}): add templates/${set}/ and deploy again`,
+    );
+  }
+  return { ...DEFAULT_TEMPLATES, ...files };
+}

@@ -74,4 +74,6 @@ export interface PullRequestResult {
   files: string[];
   /** What needs a person, for `edited` and `blocked`. */
   changes?: string[];
+  /** A moved account (reportProfileFiles): the profile now applying and the files it would render differently. */
+  profile?: { name: string; reason: string; differences: string[] };
 }

@@ -6,6 +6,8 @@ import { checkInputFolder } from '../lib/folder-input';
 import { createGitHubClient, forgetGitHubCredentials } from '../lib/github-client';
 import { logger, startInvocation } from '../lib/logger';
 import { countOnce, type MetricsSink, ONBOARDING_METRIC, onboardingMetrics } from '../lib/metrics';
+import { reportProfileFiles } from '../lib/profile-files';
+import { resolveProfile, withProfile } from '../lib/profiles';
 import { ensureOnboardingPullRequest } from '../lib/pull-request';
 import type { AccountContext, PullRequestResult, RoleResult, Trigger } from '../lib/types';
 
@@ -21,6 +23,11 @@ export interface OpenPullRequestEvent {
   drift?: string[];
   /** Step Functions execution ARN, linked from the PR body. */
   executionId?: string;
+  /**
+   * A moved account (state-machines/account-moved.asl.json): when its folder is already on the base branch, report
+   * the files its profile would render differently (never rewritten).
+   */
+  reportProfileFiles?: boolean;
 }
 
 export interface OpenPullRequestDeps {
@@ -81,6 +88,20 @@ export function makeHandler(
         force: event.force === true,
         executionUrl: executionUrl(event.executionId),
       });
+      if (event.reportProfileFiles === true && result.outcome === 'already-onboarded') {
+        const { profile, reason } = resolveProfile(
+          { ouPath: account.ouPath ?? [], tags: account.tags ?? {} },
+          deps.config,
+        );
+        const slug = result.folder.slice(result.folder.lastIndexOf('/') + 1);
+        const differences = await reportProfileFiles(
+          await client,
+          withProfile(deps.config, profile),
+          { ...account, folder: result.folder, slug },
+          profile,
+        );
+        result.profile = { name: profile.name, reason, differences: differences.map((d) => d.detail) };
+      }
       logger.info('Onboarding pull request converged', { ...result, trigger: event.trigger, drift: event.drift });
       // A reconcile remediation already reported what needs a person; other triggers fail (and notify) on it.
       if (result.outcome === 'blocked' && event.trigger !== 'reconcile') {

@@ -8,6 +8,7 @@ import { InvalidInput } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { memberIamClients } from '../lib/member-account';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
+import { allProfiles } from '../lib/profiles';
 import {
   accountTags,
   BATCH_SIZE,
@@ -99,16 +100,19 @@ export function makeHandler(deps: CheckDeps): (event: CheckEvent) => Promise<Che
 
     // The role plan an onboarding would apply, minus the action: the same changes, reported. Each member-account
     // session may only read the cicd role and is named after the run's execution (runs/<execution>/snapshot.json).
+    // The sweep does not read OU paths, so with profiles the role is held to the profile it fits best (fewest
+    // changes): a profiled account's policies are never reported as drift from the top-level ones.
     const session = sessionName('reconcile', /^runs\/(.+)\/snapshot\.json$/.exec(snapshotKey)?.[1]);
-    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => ({
-      accountId: a.accountId,
-      findings: planRole(
-        await observeMemberRole(deps, config, a.accountId, session),
-        config,
-        deps.partition,
-        snapshot.organizationId,
-      ).map(({ action: _, ...change }) => change),
-    }));
+    const profiles = allProfiles(config);
+    const { organizationId } = snapshot;
+    const roles = await mapWithConcurrency(accounts, config.reconcile.concurrency, async (a) => {
+      const observation = await observeMemberRole(deps, config, a.accountId, session);
+      const plans = profiles.map((profile) =>
+        planRole(observation, config, deps.partition, { organizationId, profile }),
+      );
+      const best = plans.reduce((min, plan) => (plan.length < min.length ? plan : min));
+      return { accountId: a.accountId, findings: best.map(({ action: _, ...change }) => change) };
+    });
     const file: BatchResults = { batch, roles, skipped };
     await deps.store.putJson(resultsKey(snapshotKey, batch), file);
     const drifted = roles.filter((r) => r.findings.length > 0);

@@ -30,6 +30,10 @@ const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
   'create-request': 'event',
   'create-result': 'event',
   'control-tower': 'event',
+  // An invited account joins once, like a created one: its executions claim it (both of its events may arrive).
+  invited: 'event',
+  // A move re-evaluates an account that may be onboarded long ago: no claim, the role is read before it is planned.
+  moved: 'manual',
   manual: 'manual',
   reconcile: 'reconcile',
 };

@@ -282,6 +282,7 @@ const operations: Record<string, JsonOperation> = {
       str(context, 'AccountId'),
       str(context, 'SourceParentId'),
       str(context, 'DestinationParentId'),
+      context.caller,
     );
     return {};
   },

@@ -418,7 +418,13 @@ export class AwsState {
     return this.accountsByEmail.has(email.toLowerCase());
   }
 
-  moveAccount(accountId: string, sourceParentId: string, destinationParentId: string): void {
+  /** MoveAccount: the account changes parent; the call is logged in the management account. */
+  moveAccount(
+    accountId: string,
+    sourceParentId: string,
+    destinationParentId: string,
+    caller: Caller = this.managementCaller(),
+  ): void {
     const account = this.getAccount(accountId);
     if (!this.isParent(sourceParentId)) {
       throw new AwsError('SourceParentNotFoundException', 404, "You specified a source parent that doesn't exist.");
@@ -443,6 +449,7 @@ export class AwsState {
     this.childAccounts.get(account.parentId)?.delete(accountId);
     this.childAccounts.get(destinationParentId)?.add(accountId);
     account.parentId = destinationParentId;
+    this.emitOrganizationsCall('MoveAccount', { accountId, sourceParentId, destinationParentId }, caller, new Date());
   }
 
   /** Starts an asynchronous CreateAccount as Organizations does; completes by time or by polls. */
@@ -596,6 +603,146 @@ export class AwsState {
     account.status = 'ACTIVE';
   }
 
+  // ---------------------------------------------------------------- invitations
+
+  /** Open invitations by handshake id: the standalone account invited, until it accepts. */
+  readonly handshakes = new Map<
+    string,
+    { id: string; accountId: string; name: string; email: string; state: string }
+  >();
+
+  /**
+   * InviteAccountToOrganization of a standalone account (by account id): an OPEN INVITE handshake; the call is
+   * logged in the management account. The account is no member (DescribeAccount: AccountNotFoundException) until
+   * it accepts.
+   */
+  inviteAccount(input: { name: string; id?: string; email?: string }, caller: Caller = this.managementCaller()) {
+    const accountId = input.id ?? this.allocateAccountId();
+    this.reserveAccountIds([accountId]);
+    const email = input.email ?? `aws+${input.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${accountId}@example.com`;
+    const handshake = { id: `h-${randomId(16, LOWER_ALPHABET)}`, accountId, name: input.name, email, state: 'OPEN' };
+    this.handshakes.set(handshake.id, handshake);
+    this.emitOrganizationsCall(
+      'InviteAccountToOrganization',
+      { target: { id: accountId, type: 'ACCOUNT' } },
+      caller,
+      new Date(),
+      { handshake: this.handshakeShape(handshake) },
+    );
+    return handshake;
+  }
+
+  /**
+   * AcceptHandshake by the invited account: it joins (joinedMethod INVITED) with no member access role, as
+   * Organizations creates OrganizationAccountAccessRole only in the accounts it creates. The call is logged in the
+   * member account (its own trail and default bus); the management account gets the AccountJoinedOrganization
+   * membership event.
+   */
+  acceptHandshake(handshakeId: string): Account {
+    const handshake = this.handshakes.get(handshakeId);
+    if (handshake?.state !== 'OPEN') {
+      throw new AwsError(
+        'HandshakeNotFoundException',
+        404,
+        "We can't find a handshake with the HandshakeId that you specified.",
+      );
+    }
+    handshake.state = 'ACCEPTED';
+    this.reservedAccountIds.delete(handshake.accountId);
+    const account = this.createAccount({
+      id: handshake.accountId,
+      name: handshake.name,
+      email: handshake.email,
+      joinedMethod: 'INVITED',
+      accessRoleName: '',
+    });
+    const member: Caller = {
+      accountId: account.id,
+      kind: 'assumed-role',
+      arn: `arn:aws:sts::${account.id}:assumed-role/Admin/admin`,
+      userId: 'AROAMEMBERADMIN:admin',
+      principalArn: `arn:aws:iam::${account.id}:role/Admin`,
+      principalId: 'AROAMEMBERADMIN',
+      roleName: 'Admin',
+      sessionName: 'admin',
+    };
+    this.emitOrganizationsCall(
+      'AcceptHandshake',
+      { handshakeId },
+      member,
+      new Date(),
+      { handshake: this.handshakeShape(handshake) },
+      account.id,
+    );
+    const joined = new Date();
+    this.emit('AWS Service Event via CloudTrail', {
+      eventVersion: '1.08',
+      userIdentity: { accountId: this.managementAccountId, invokedBy: 'AWS Internal' },
+      eventTime: isoSeconds(joined),
+      eventSource: 'organizations.amazonaws.com',
+      eventName: 'AccountJoinedOrganization',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: 'AWS Internal',
+      userAgent: 'AWS Internal',
+      requestParameters: null,
+      responseElements: null,
+      eventID: randomUUID(),
+      readOnly: false,
+      eventType: 'AwsServiceEvent',
+      managementEvent: true,
+      recipientAccountId: this.managementAccountId,
+      serviceEventDetails: { accountId: account.id, joinedMethod: 'INVITED', joinedTime: isoSeconds(joined) },
+      eventCategory: 'Management',
+    });
+    return account;
+  }
+
+  /** What an administrator of an invited account does: the member access role, trusting the management account. */
+  createAccessRole(accountId: string, roleName = this.options.accessRoleName): Role {
+    const role = this.createRole(accountId, {
+      roleName,
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${this.managementAccountId}:root` },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+    });
+    this.attachRolePolicy(accountId, roleName, 'arn:aws:iam::aws:policy/AdministratorAccess');
+    return role;
+  }
+
+  private handshakeShape(h: { id: string; accountId: string; state: string }) {
+    return {
+      id: h.id,
+      arn: `arn:aws:organizations::${this.managementAccountId}:handshake/${this.organizationId}/invite/${h.id}`,
+      action: 'INVITE',
+      state: h.state,
+      parties: [
+        { id: this.organizationId, type: 'ORGANIZATION' },
+        { id: h.accountId, type: 'ACCOUNT' },
+      ],
+    };
+  }
+
+  private managementCaller(): Caller {
+    const id = this.managementAccountId;
+    return {
+      accountId: id,
+      kind: 'assumed-role',
+      arn: `arn:aws:sts::${id}:assumed-role/Admin/admin`,
+      userId: 'AROAMANAGEMENTADMIN:admin',
+      principalArn: `arn:aws:iam::${id}:role/Admin`,
+      principalId: 'AROAMANAGEMENTADMIN',
+      roleName: 'Admin',
+      sessionName: 'admin',
+    };
+  }
+
   /** Accounts removed from, or that left, the organization (their IAM stays as it was). */
   readonly departed = new Map<string, Account>();
 
@@ -604,31 +751,38 @@ export class AwsState {
     requestParameters: Record<string, unknown>,
     caller: Caller,
     at: Date,
+    responseElements: Record<string, unknown> | null = null,
+    /** The account whose trail logs the call (and whose default bus gets it): the caller's. */
+    loggedIn = this.managementAccountId,
   ): void {
-    this.emit('AWS API Call via CloudTrail', {
-      eventVersion: '1.08',
-      userIdentity: {
-        type: caller.kind === 'user' ? 'IAMUser' : 'AssumedRole',
-        principalId: caller.userId,
-        arn: caller.arn,
-        accountId: caller.accountId,
+    this.emit(
+      'AWS API Call via CloudTrail',
+      {
+        eventVersion: '1.08',
+        userIdentity: {
+          type: caller.kind === 'user' ? 'IAMUser' : 'AssumedRole',
+          principalId: caller.userId,
+          arn: caller.arn,
+          accountId: caller.accountId,
+        },
+        eventTime: isoSeconds(at),
+        eventSource: 'organizations.amazonaws.com',
+        eventName,
+        awsRegion: 'us-east-1',
+        sourceIPAddress: '127.0.0.1',
+        userAgent: 'aws-sdk-js',
+        requestParameters,
+        responseElements,
+        requestID: randomUUID(),
+        eventID: randomUUID(),
+        readOnly: false,
+        eventType: 'AwsApiCall',
+        managementEvent: true,
+        recipientAccountId: loggedIn,
+        eventCategory: 'Management',
       },
-      eventTime: isoSeconds(at),
-      eventSource: 'organizations.amazonaws.com',
-      eventName,
-      awsRegion: 'us-east-1',
-      sourceIPAddress: '127.0.0.1',
-      userAgent: 'aws-sdk-js',
-      requestParameters,
-      responseElements: null,
-      requestID: randomUUID(),
-      eventID: randomUUID(),
-      readOnly: false,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: this.managementAccountId,
-      eventCategory: 'Management',
-    });
+      loggedIn,
+    );
   }
 
   /** Modelled on CreateAccountResult: the account id is in `serviceEventDetails`. */
@@ -698,14 +852,15 @@ export class AwsState {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(detailType: string, detail: Record<string, unknown>): void {
+  /** `account`: whose default event bus gets the event (the management account's, unless a member's call). */
+  private emit(detailType: string, detail: Record<string, unknown>, account = this.managementAccountId): void {
     const now = new Date();
     const event: AwsEvent = {
       version: '0',
       id: randomUUID(),
       'detail-type': detailType,
       source: 'aws.organizations',
-      account: this.managementAccountId,
+      account,
       time: isoSeconds(now),
       region: 'us-east-1',
       resources: [],

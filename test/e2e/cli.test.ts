@@ -81,6 +81,7 @@ describe('oidc-account-onboarding CLI', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`Role: would create arn:aws:iam::${accountId}:role/cicd`);
+    expect(stdout).toContain('Profile: default — default: no profiles are configured');
     expect(stdout).toContain('Pull request: would open one');
     expect(stdout).toContain('+ aws-accounts/workload-cli-01/main.tf');
     const diff = stdout.split('\n').filter((l) => /^\s+[-+]\s{6}matrix:/.test(l));

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { DEFAULT_ACCESS_ROLE_WAITS, MAX_ACCESS_ROLE_WAIT_SECONDS } from '../../functions/lib/config';
 import * as errors from '../../functions/lib/errors';
 import { BATCH_SIZE, MAP_CONCURRENCY } from '../../functions/lib/reconcile';
 import {
@@ -43,6 +44,14 @@ interface Machine {
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 const MACHINES = {
   'onboard-account': { file: ONBOARD_ACCOUNT_ASL, substitutions: ONBOARD_ACCOUNT_SUBSTITUTIONS },
+  'onboard-invited-account': {
+    file: 'state-machines/onboard-invited-account.asl.json',
+    substitutions: {
+      ...ONBOARD_ACCOUNT_SUBSTITUTIONS,
+      AccessRoleWaitSeconds: JSON.stringify(DEFAULT_ACCESS_ROLE_WAITS),
+    },
+  },
+  'account-moved': { file: 'state-machines/account-moved.asl.json', substitutions: ONBOARD_ACCOUNT_SUBSTITUTIONS },
   'offboard-account': {
     file: 'state-machines/offboard-account.asl.json',
     substitutions: {
@@ -304,6 +313,43 @@ describe('execution timeouts', () => {
 
     // Assess
     expect(machine.TimeoutSeconds).toBe(7 * 3600);
+    expect(budget).toBeLessThanOrEqual(machine.TimeoutSeconds ?? 0);
+    expect(budget).toBeGreaterThan((machine.TimeoutSeconds ?? 0) / 1.5);
+  });
+
+  it('lets an invited account wait for its access role on the longest schedule allowed, and not much longer (4 days)', () => {
+    // Prepare: the longest schedule the configuration accepts: 20 waits, 48 h in all
+    const machine = deployed('onboard-invited-account');
+    const task = (name: string) => taskIn(machine, name);
+    const waits = 20;
+
+    // Act: resolve, one call of ensure-cicd-role per wait and one more, the waits, open the PR, notify
+    const budget =
+      worstCase(task('ResolveAccount')) +
+      (waits + 1) * worstCase(task('EnsureCicdRole')) +
+      MAX_ACCESS_ROLE_WAIT_SECONDS +
+      worstCase(task('OpenPullRequest')) +
+      Math.max(worstCase(task('NotifyResolveFailure')), worstCase(task('NotifyAccountFailure')));
+
+    // Assess
+    expect(machine.TimeoutSeconds).toBe(4 * 24 * 3600);
+    expect(budget).toBeLessThanOrEqual(machine.TimeoutSeconds ?? 0);
+    expect(budget).toBeGreaterThan((machine.TimeoutSeconds ?? 0) / 1.5);
+  });
+
+  it('lets a moved account run every retry on its way, and not much longer (5 h)', () => {
+    // Prepare
+    const machine = deployed('account-moved');
+    const task = (name: string) => taskIn(machine, name);
+
+    // Act: resolve, converge the role, report, notify (the file report, or a failure)
+    const budget =
+      worstCase(task('ResolveAccount')) +
+      worstCase(task('EnsureCicdRole')) +
+      worstCase(task('OpenPullRequest')) +
+      Math.max(worstCase(task('ReportProfileFiles')), worstCase(task('NotifyAccountFailure')));
+
+    // Assess
     expect(budget).toBeLessThanOrEqual(machine.TimeoutSeconds ?? 0);
     expect(budget).toBeGreaterThan((machine.TimeoutSeconds ?? 0) / 1.5);
   });

@@ -87,7 +87,7 @@ describe.each(['aws', 'aws-cn', 'aws-us-gov'])('a permissions boundary in the %s
     const observation = await observeRole(new IAMClient({}), config, MEMBER_ACCOUNT);
     const printed = describeRolePlan(
       observation,
-      planRole(observation, config, partition, ORGANIZATION),
+      planRole(observation, config, partition, { organizationId: ORGANIZATION }),
       config,
       MEMBER_ACCOUNT,
       partition,

@@ -195,6 +195,46 @@ describe('ensure-cicd-role handler', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 
+  it('reports AccountNotAssumable for an invited account, with the role to create, its trust and the commands', async () => {
+    // Prepare
+    sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => Promise.reject(stsAccessDenied(input.RoleArn)));
+    const { handler } = setup();
+    const config = testConfig();
+
+    // Act
+    const failure = await handler({ account, invited: true }).catch((err: Error) => err);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'AccountNotAssumable' });
+    const message = (failure as Error).message;
+    expect(message).toContain(`creates the role ${config.memberAccessRoleNames[0]}`);
+    expect(message).toContain(
+      `trusting the management account ${config.managementAccountId ?? '<management account id>'}`,
+    );
+    expect(message).toContain(`aws iam create-role --role-name ${config.memberAccessRoleNames[0]}`);
+    expect(message).toContain('attach-role-policy');
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('gives the role the policies of the profile the account matches, as Organizations places it', async () => {
+    // Prepare: Organizations has the account in the Prod OU; the input's OU path is not trusted
+    const { AttachRolePolicyCommand } = await import('@aws-sdk/client-iam');
+    iam.on(AttachRolePolicyCommand).resolves({});
+    const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    const { handler } = setup({
+      ...testConfig(),
+      profiles: [{ name: 'prod', match: { ouPath: 'Prod' }, cicdPolicyArns: [readOnly] }],
+    });
+
+    // Act
+    await handler({ account });
+
+    // Assess
+    expect(iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn)).toEqual([readOnly]);
+    const policy = JSON.parse(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy ?? '{}');
+    expect(JSON.stringify(policy)).toContain(readOnly);
+  });
+
   it.each<[string, unknown]>([
     ['a numeric id (leading zeros lost)', { account: { ...account, accountId: 12345678901 } }],
     ['an 11-digit id', { account: { ...account, accountId: '12345678901' } }],

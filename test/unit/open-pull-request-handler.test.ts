@@ -97,7 +97,7 @@ describe('open-pull-request handler', () => {
     'refuses the folder %s, invoked directly, with FolderOutsideAccountsDir before any GitHub request',
     async (folder) => {
       // Prepare
-      const { fake, github, handler } = setup();
+      const { fake, github, handler } = await setup();
 
       // Act / Assess
       await expect(handler({ ...event, folder })).rejects.toMatchObject({
@@ -114,7 +114,7 @@ describe('open-pull-request handler', () => {
 
   it('accepts a folder inside the accounts directory; the repository plan decides the folder written', async () => {
     // Prepare
-    const { handler } = setup();
+    const { handler } = await setup();
 
     // Act
     const result = await handler({ ...event, folder: 'aws-accounts/workload-dev-02' });

@@ -289,4 +289,38 @@ describe('ensureOnboardingPullRequest', () => {
     expect(pull?.labels.map((l) => l.name)).toEqual(['onboarding']);
     expect(pull?.requested_reviewers?.map((r) => r.login)).toEqual(['alice']);
   });
+
+  it("uses the labels, reviewers and template set of the account's profile", async () => {
+    // Prepare
+    config = {
+      ...makeConfig({ labels: ['onboarding'], reviewers: ['alice'] }),
+      profiles: [
+        {
+          name: 'sandbox',
+          match: { ouPath: 'Sandbox' },
+          templates: 'sandbox',
+          labels: ['sandbox'],
+          reviewers: ['bob'],
+        },
+      ],
+    };
+    const sandboxed = { ...account, ouPath: [...account.ouPath, { id: 'ou-ab12-44444444', name: 'Sandbox' }] };
+
+    // Act
+    await run({ account: sandboxed });
+
+    // Assess
+    const [pull] = await pulls();
+    expect(pull?.labels.map((l) => l.name)).toEqual(['sandbox']);
+    expect(pull?.requested_reviewers?.map((r) => r.login)).toEqual(['bob']);
+    const { data } = await repo.octokit.rest.repos.getContent({
+      owner: 'acme',
+      repo: 'terraform-aws',
+      path: `${FOLDER}/provider.tf`,
+      ref: pull?.head.ref,
+    });
+    expect(Buffer.from((data as { content: string }).content, 'base64').toString()).toContain(
+      'environment = "sandbox"',
+    );
+  });
 });
