@@ -90,6 +90,13 @@ export const configSchema = z.object({
      * Turn off only against an emulator; rate limits are then retried by the state machine alone.
      */
     pacing: z.boolean().default(true),
+    /** Accounts per batch pull request (`cli backfill`, reconcile remediation of several missing folders). */
+    batchSize: z
+      .number()
+      .int('a whole number of accounts per batch pull request')
+      .min(1, 'at least 1 account per batch pull request')
+      .max(256, "at most 256 accounts per batch pull request (GitHub's matrix limit)")
+      .default(50),
   }),
   terraform: z
     .object({

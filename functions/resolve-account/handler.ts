@@ -32,6 +32,7 @@ const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
   'control-tower': 'event',
   manual: 'manual',
   reconcile: 'reconcile',
+  backfill: 'backfill',
 };
 
 export function makeHandler(deps: ResolveAccountDeps) {
