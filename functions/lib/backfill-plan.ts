@@ -46,6 +46,8 @@ export interface BatchPlan {
   workflowText: string;
   workflowChanged: boolean;
   contentHash: string;
+  /** `open` a new batch, or `update` an open batch pull request of the tool's that no longer matches the base. */
+  action: { type: 'open' } | { type: 'update'; pull: BatchPull };
 }
 
 /** A matrix list of the workflow: jobs on the base branch, in open pull requests, added by this plan, and after. */
@@ -61,7 +63,7 @@ export interface MatrixCount {
 
 export interface BackfillPlan {
   accounts: BackfillAccount[];
-  /** New batch pull requests, in account id order. */
+  /** New batch pull requests (in account id order), then the open ones to regenerate on the current base. */
   batches: BatchPlan[];
   matrix: MatrixCount[];
 }
@@ -89,7 +91,7 @@ export function planBackfill(
   }
   const claimed = new Map<string, AccountId>();
   const planned: BackfillAccount[] = [];
-  const candidates: Array<{ line: Omit<BatchAccountLine, 'roleArn'>; files: ChangeFile[] }> = [];
+  const candidates: Candidate[] = [];
   for (const account of [...accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
     const plan = planRepo(account, obs, config, { ...(options.force ? { force: true } : {}), claimed });
     const { accountId, name } = account;
@@ -148,30 +150,72 @@ export function planBackfill(
   const batches: BatchPlan[] = [];
   for (let i = 0; i < candidates.length; i += batchSize) {
     const chunk = candidates.slice(i, i + batchSize);
-    const key = batchKey(chunk.map((c) => c.line.accountId));
-    let workflowText = obs.workflowText as string;
-    let workflowChanged = false;
-    for (const { line } of chunk) {
-      const edit = addMatrixEntry(workflowText, config.github.matrixKey, line.folder);
-      workflowText = edit.text;
-      workflowChanged ||= edit.changed;
-    }
-    const files = chunk.flatMap((c) => c.files).sort((a, b) => (a.path < b.path ? -1 : 1));
-    batches.push({
-      key,
-      branch: batchBranch(config, key),
-      accounts: chunk.map((c) => c.line),
-      files,
-      workflowText,
-      workflowChanged,
-      contentHash: hashChange(files, config.github.workflowPath, workflowText),
-    });
+    batches.push(batchOf(chunk, obs, config, { type: 'open' }));
+    const key = batches.at(-1)?.key as string;
     for (const { line } of chunk) {
       planned.push({ accountId: line.accountId, name: line.name, folder: line.folder, status: 'batched', batch: key });
     }
   }
+  batches.push(...staleBatches(accounts, obs, config));
   planned.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
   return { accounts: planned, batches, matrix };
+}
+
+type Candidate = { line: Omit<BatchAccountLine, 'roleArn'>; files: ChangeFile[] };
+
+function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingConfig, action: BatchPlan['action']) {
+  const key = batchKey(chunk.map((c) => c.line.accountId));
+  let workflowText = obs.workflowText as string;
+  let workflowChanged = false;
+  for (const { line } of chunk) {
+    const edit = addMatrixEntry(workflowText, config.github.matrixKey, line.folder);
+    workflowText = edit.text;
+    workflowChanged ||= edit.changed;
+  }
+  const files = chunk.flatMap((c) => c.files).sort((a, b) => (a.path < b.path ? -1 : 1));
+  return {
+    key,
+    branch: batchBranch(config, key),
+    accounts: chunk.map((c) => c.line),
+    files,
+    workflowText,
+    workflowChanged,
+    contentHash: hashChange(files, config.github.workflowPath, workflowText),
+    action,
+  };
+}
+
+/**
+ * The tool's open batch pull requests that no longer match the base (another batch merged, so their matrix line
+ * conflicts): regenerated on the current base with the same accounts and folders, under the same branch. A batch
+ * is left as it is when a person pushed to it, when any of its accounts left the selection, is onboarded on the
+ * base meanwhile or would now get another folder (its accounts then stay pending there; a person merges or closes
+ * it), and when it still matches (same content hash: no write).
+ */
+function staleBatches(accounts: AccountFacts[], obs: RepoObservation, config: OnboardingConfig): BatchPlan[] {
+  const byId = new Map(accounts.map((a) => [a.accountId, a]));
+  const stale: BatchPlan[] = [];
+  for (const batch of obs.batches ?? []) {
+    const marker = batch.marker;
+    if (batch.state !== 'open' || !marker || batch.headIsOurs === false) continue;
+    const without: RepoObservation = { ...obs, batches: (obs.batches ?? []).filter((b) => b !== batch) };
+    const chunk: Candidate[] = [];
+    for (const entry of [...marker.accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
+      const account = byId.get(entry.accountId);
+      if (!account) break;
+      const plan = planRepo(account, without, config);
+      if (plan.action.type !== 'open' || plan.folder !== entry.folder) break;
+      const line = { accountId: account.accountId, name: account.name, folder: plan.folder };
+      chunk.push({
+        line: plan.takenFolder ? { ...line, takenFolder: plan.takenFolder } : line,
+        files: plan.commit?.files ?? [],
+      });
+    }
+    if (chunk.length !== marker.accounts.length) continue;
+    const regenerated = batchOf(chunk, obs, config, { type: 'update', pull: batch });
+    if (regenerated.key === batch.key && regenerated.contentHash !== marker.hash) stale.push(regenerated);
+  }
+  return stale;
 }
 
 /**

@@ -24,7 +24,7 @@ export interface BatchResult {
   branch: string;
   accounts: AccountId[];
   /** `opened`; `edited` when the branch (or a pull request from it) is not the tool's to write. */
-  outcome: 'opened' | 'edited';
+  outcome: 'opened' | 'updated' | 'edited';
   number?: number;
   url?: string;
   detail?: string;
@@ -36,16 +36,28 @@ export async function applyBatches(
   obs: RepoObservation,
   batches: BatchPlan[],
   roleArnOf: (accountId: AccountId) => string,
+  options: { paceMs?: number } = {},
 ): Promise<BatchResult[]> {
   const { owner, repo, baseBranch, workflowPath } = config.github;
   const results: BatchResult[] = [];
   let baseTree: string | undefined;
+  // GitHub asks for a second between content-creating requests (its client's throttling does it when it has one).
+  let writes = 0;
+  const gh = async <T>(action: string, call: () => Promise<T>, write = true): Promise<T> => {
+    if (write && options.paceMs && writes++ > 0) await new Promise((r) => setTimeout(r, options.paceMs));
+    try {
+      return await call();
+    } catch (err) {
+      throw toNamedGitHubError(err, action);
+    }
+  };
   for (const batch of batches) {
     const base = { key: batch.key, branch: batch.branch, accounts: batch.accounts.map((a) => a.accountId) };
     // A pull request from this very branch that the planner did not read as the tool's (its marker was edited):
     // never pushed to.
     const existing = obs.batches?.find((b) => b.key === batch.key && b.state === 'open');
-    if (existing) {
+    const update = batch.action.type === 'update' ? batch.action.pull : undefined;
+    if (existing && !update) {
       results.push({
         ...base,
         outcome: 'edited',
@@ -58,7 +70,11 @@ export async function applyBatches(
     assertSafeBatchChange({ folders: batch.accounts.map((a) => a.folder), ...batch }, obs, config);
 
     baseTree ??= (
-      await gh('read the base commit', () => octokit.rest.git.getCommit({ owner, repo, commit_sha: obs.commitSha }))
+      await gh(
+        'read the base commit',
+        () => octokit.rest.git.getCommit({ owner, repo, commit_sha: obs.commitSha }),
+        false,
+      )
     ).data.tree.sha;
     const entries = [
       ...batch.files,
@@ -84,7 +100,9 @@ export async function applyBatches(
         committer: identity,
       }),
     );
-    const pushed = await pushBranch(octokit, config, batch.branch, commit.data.sha, undefined);
+    const pushed = await gh('push the batch branch', () =>
+      pushBranch(octokit, config, batch.branch, commit.data.sha, update),
+    );
     if (pushed === 'not-ours') {
       results.push({
         ...base,
@@ -102,7 +120,16 @@ export async function applyBatches(
       contentHash: batch.contentHash,
       commitSha: commit.data.sha,
     });
+    if (update) {
+      await gh('update the batch pull request', () =>
+        octokit.rest.pulls.update({ owner, repo, pull_number: update.number, title, body }),
+      );
+      logger.info('Regenerated batch onboarding pull request', { number: update.number, branch: batch.branch });
+      results.push({ ...base, outcome: 'updated', number: update.number, url: update.url });
+      continue;
+    }
     try {
+      if (options.paceMs) await new Promise((r) => setTimeout(r, options.paceMs));
       const { data } = await octokit.rest.pulls.create({
         owner,
         repo,
@@ -128,12 +155,4 @@ export async function applyBatches(
     }
   }
   return results;
-}
-
-async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
-  }
 }
