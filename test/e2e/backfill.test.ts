@@ -166,8 +166,8 @@ describe('cli backfill', () => {
     const report = await env.startExecution({ accountId: id });
 
     // Assess
-    expect(report.outcome.status).toBe('SUCCEEDED');
-    const output = report.outcome.output as { pullRequest: { outcome: string; number: number } };
+    if (report.outcome.status !== 'SUCCEEDED') throw new Error(`execution ${report.outcome.status}`);
+    const output = report.outcome.output as unknown as { pullRequest: { outcome: string; number: number } };
     expect(output.pullRequest).toMatchObject({ outcome: 'unchanged', number: batch?.number });
     expect(gh().requests.filter((r) => r.contentCreating).length).toBe(before);
     expect(await openBatches()).toHaveLength(4);
