@@ -179,7 +179,11 @@ describe('planBackfill', () => {
     const [batch] = planBackfill(accounts(3), obs, config, { batchSize: 50 }).batches;
     if (!batch) throw new Error('no batch');
     const entries = batch.accounts.map(({ accountId, folder }) => ({ accountId, folder }));
-    const current = openBatch(5, entries, { marker: { ...openBatch(5, entries).marker!, hash: batch.contentHash } });
+    const made = openBatch(5, entries);
+    const current = {
+      ...made,
+      marker: { ...(made.marker as NonNullable<BatchPull['marker']>), hash: batch.contentHash },
+    };
     expect(planBackfill(accounts(3), { ...obs, batches: [current] }, config, { batchSize: 50 }).batches).toEqual([]);
 
     // The base moved (another folder merged into the matrix line): same accounts, same branch, new content.
