@@ -156,6 +156,16 @@ describe('cli backfill', () => {
     expect(again.requests.length).toBeLessThanOrEqual(4);
   }, 120_000);
 
+  it('names a bad batch size as bad usage, before reading anything', async () => {
+    // Act
+    const bad = await cli(['backfill', '--batch-size', '0', '--github-token-secret']);
+
+    // Assess
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--batch-size expects a whole number from 1 to 256, got "0"');
+    expect(bad.requests).toEqual([]);
+  });
+
   it('gives an account in an open batch no second pull request when it is onboarded on its own', async () => {
     // Prepare
     const id = ids[42] as string;
