@@ -97,10 +97,12 @@ async function cli(args: string[]) {
 }
 
 async function openBatches() {
-  const pulls = await env.github.octokit.paginate(env.github.octokit.rest.pulls.list, {
-    ...repo(),
-    state: 'open',
-    per_page: 100,
+  const list = () =>
+    env.github.octokit.paginate(env.github.octokit.rest.pulls.list, { ...repo(), state: 'open', per_page: 100 });
+  // The test's own client may reuse a keep-alive socket the stand-in closed while the CLI ran (ECONNRESET): once more.
+  const pulls = await list().catch((error: Error) => {
+    if (!/fetch failed|Unknown Error/.test(error.message)) throw error;
+    return list();
   });
   return pulls
     .filter((p) => p.head.ref.startsWith(`${env.config.github.branchPrefix}batch-`))
