@@ -3,6 +3,7 @@ import { countMatrix, planBackfill } from '../../functions/lib/backfill-plan';
 import { batchKey, batchMarker, parseBatchMarker } from '../../functions/lib/batch-change';
 import { parseConfig } from '../../functions/lib/config';
 import { InvalidInput, MatrixLimitExceeded, UnsafeChange } from '../../functions/lib/errors';
+import { parseExecutionInput } from '../../functions/lib/execution-input';
 import { parseOnboardingMarker } from '../../functions/lib/onboarding-change';
 import {
   type AccountFacts,
@@ -296,5 +297,16 @@ describe('planBackfill invariants (property)', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('backfill execution input', () => {
+  it('accepts {"accountId", "trigger": "backfill"} (role only) and nothing more', () => {
+    expect(parseExecutionInput({ accountId: id(1), trigger: 'backfill' })).toEqual({
+      kind: 'backfill',
+      accountId: id(1),
+    });
+    expect(() => parseExecutionInput({ accountId: id(1), trigger: 'backfill', force: true })).toThrow(InvalidInput);
+    expect(() => parseExecutionInput({ accountId: id(1), trigger: 'batch' })).toThrow(/"reconcile" or "backfill"/);
   });
 });
