@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { logger } from '../functions/lib/logger';
+import { backfillCommand } from './backfill';
 import { doctorCommand } from './doctor';
 import { reconcileCommand, runCommand, statusCommand } from './executions';
 import { planCommand } from './plan';
@@ -80,6 +81,32 @@ function program(io: Io, setCode: (code: ExitCode) => void): Command {
     )
     .action((accountId: string, flags: { force: boolean; githubTokenSecret?: string | boolean }, command: Command) =>
       run(() => planCommand(accountId, flags, globals(command), io)),
+    );
+
+  cli
+    .command('backfill')
+    .description(
+      'onboard every account of the organization the repository does not onboard yet: roles through the state machine, one pull request per batch',
+    )
+    .option('--dry-run', 'print the batches and the matrix count; start nothing, write nothing', false)
+    .option('--force', 'put accounts whose pull request was declined in a batch again', false)
+    .option('--batch-size <n>', 'accounts per pull request (default: github.batchSize, 50)')
+    .option('--concurrency <n>', 'role executions at once', '10')
+    .option(
+      '--github-token-secret [arn]',
+      'write with the GitHub credentials of this Secrets Manager secret (alone: the configured github.auth secret) instead of GITHUB_TOKEN',
+    )
+    .action(
+      (
+        flags: {
+          dryRun: boolean;
+          force: boolean;
+          batchSize?: string;
+          concurrency?: string;
+          githubTokenSecret?: string | boolean;
+        },
+        command: Command,
+      ) => run(() => backfillCommand(flags, globals(command), io)),
     );
 
   cli

@@ -248,11 +248,12 @@ export function describeRolePlan(
 }
 
 /** GITHUB_TOKEN, or the configured secret (`--github-token-secret` alone) or another one (`--github-token-secret ARN`). */
-async function githubClient(
+export async function githubClient(
   config: OnboardingConfig,
   secret: string | boolean | undefined,
   options: GlobalOptions,
   io: Io,
+  access: 'read' | 'write' = 'read',
 ): Promise<Octokit> {
   const baseUrl = (options.githubEndpoint ?? config.github.apiUrl).replace(/\/+$/, '');
   if (secret) {
@@ -261,7 +262,7 @@ async function githubClient(
     const { createGitHubClient } = await import('../functions/lib/github-client');
     const github = { ...config.github, apiUrl: baseUrl, auth: { ...config.github.auth, secretArn } };
     return createGitHubClient({ ...config, github }, new SecretsManagerClient(awsClientConfig(options, region)), {
-      access: 'read',
+      access,
     }) as unknown as Promise<Octokit>;
   }
   const token = io.env.GITHUB_TOKEN;

@@ -542,15 +542,21 @@ function createAccountResultEvent(
  * fresh dependencies from `defaultDeps()`, so each environment's configuration and endpoints apply. `runtime` runs
  * each invocation (as its function's role under IAM evaluation) and says when a source handler starts cold.
  */
+/** Each environment imports the bundles afresh: their module-scope clients hold the endpoints of the environment. */
+let bundleImports = 0;
+
 async function loadHandlers<N extends FunctionName | ReconcileFunction>(
   names: readonly N[],
   kind: 'bundles' | 'source',
   runtime: LambdaRuntime = PLAIN_RUNTIME,
 ): Promise<Record<N, StepHandler>> {
+  const instance = kind === 'bundles' ? ++bundleImports : 0;
   const entries = await Promise.all(
     names.map(async (name) => {
       if (kind === 'bundles') {
-        const mod = (await import(pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href)) as {
+        const url = pathToFileURL(join(ROOT, 'dist', 'functions', name, 'index.mjs')).href;
+        // The first import keeps the plain URL (what `npm start` and the bench's cold imports load).
+        const mod = (await import(instance > 1 ? `${url}?environment=${instance}` : url)) as {
           handler: LambdaHandler;
         };
         return [name, (event: unknown) => runtime.invoke(name, () => mod.handler(event, lambdaContext(name)))] as const;

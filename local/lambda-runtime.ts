@@ -31,6 +31,9 @@ function install(): void {
     return variables && key in variables ? variables : undefined;
   };
   process.env = new Proxy(process.env, {
+    // Straight to process.env: through the proxy, an assignment would define the property with a bare `{value}`
+    // descriptor, which process.env refuses (a second environment in one process assigns its variables).
+    set: (target, key, value) => Reflect.set(target, key, value),
     get: (target, key, receiver) => {
       const variables = scoped(key);
       return variables ? variables[key as string] : Reflect.get(target, key, receiver);

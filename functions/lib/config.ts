@@ -122,6 +122,17 @@ export const configSchema = z.object({
      * Turn off only against an emulator; rate limits are then retried by the state machine alone.
      */
     pacing: withDefault(z.boolean(), true),
+    /** Accounts per batch pull request (`cli backfill`). */
+    batchSize: withDefault(
+      z
+        .number()
+        .check(
+          z.int('a whole number of accounts per batch pull request'),
+          z.gte(1, 'at least 1 account per batch pull request'),
+          z.lte(256, "at most 256 accounts per batch pull request (GitHub's matrix limit)"),
+        ),
+      50,
+    ),
   }),
   // Every field has a default (README "Configure"): a configuration without a terraform block gets them all.
   terraform: z.prefault(

@@ -36,13 +36,19 @@ export type ExecutionInput =
   /** Started by hand: `{"accountId": "012345678901", "force": true}`. */
   | { kind: 'manual'; accountId: AccountId; force: boolean }
   /** Started by the reconcile workflow for a drifted account. */
-  | { kind: 'reconcile'; accountId: AccountId; drift: string[]; force: boolean };
+  | { kind: 'reconcile'; accountId: AccountId; drift: string[]; force: boolean }
+  /**
+   * Started by `cli backfill` (or a batching reconcile run): the cicd role only. The account's folder and matrix
+   * entry come in a batch pull request the caller opens, so this execution opens no pull request of its own.
+   */
+  | { kind: 'backfill'; accountId: AccountId };
 
 const ACCEPTED_SHAPES =
   'expected one of: an Organizations CreateAccountResult event, an Organizations CreateAccount API call event, ' +
   'an AccountJoinedOrganization, AcceptHandshake or MoveAccount event, ' +
   'a Control Tower CreateManagedAccount or UpdateManagedAccount event, {"accountId": "012345678901", "force"?: true}, ' +
-  'or {"accountId": "012345678901", "trigger": "reconcile", "drift": ["role-missing"], "force"?: true}';
+  'or {"accountId": "012345678901", "trigger": "reconcile", "drift": ["role-missing"], "force"?: true}, ' +
+  'or {"accountId": "012345678901", "trigger": "backfill"}';
 
 /** How much text derived from the input an error message may carry. */
 const ECHO_LIMIT = 200;
@@ -108,6 +114,8 @@ const reconcileSchema = z.strictObject(
   },
   onlyKeys('accountId, trigger, drift and force'),
 );
+
+const backfillSchema = z.strictObject({ accountId, trigger: z.literal('backfill') }, onlyKeys('accountId and trigger'));
 
 /** A free-text field from AWS, bounded so it cannot blow up logs or state payloads. */
 const awsText = z.string().check(z.maxLength(1024));
@@ -346,8 +354,11 @@ function parseInput(raw: unknown): ExecutionInput {
   }
   if ('detail' in raw || 'detail-type' in raw || 'source' in raw) return parseEvent(raw);
   if ('trigger' in raw) {
+    if (raw.trigger === 'backfill') {
+      return { kind: 'backfill', accountId: parseWith(backfillSchema, raw, 'backfill input').accountId };
+    }
     if (raw.trigger !== 'reconcile') {
-      throw invalid('unknown trigger', 'trigger: only "reconcile" is accepted; omit it for a manual run');
+      throw invalid('unknown trigger', 'trigger: only "reconcile" or "backfill" is accepted; omit it for a manual run');
     }
     const input = parseWith(reconcileSchema, raw, 'reconcile input');
     return { kind: 'reconcile', accountId: input.accountId, drift: [...new Set(input.drift)], force: input.force };

@@ -251,7 +251,7 @@ async function commentOnce(octokit: Octokit, config: OnboardingConfig, number: n
 }
 
 /** Labels and reviewers, only when configured and only on the run that opens the PR. Failures are not fatal. */
-async function decoratePullRequest(octokit: Octokit, config: OnboardingConfig, number: number): Promise<void> {
+export async function decoratePullRequest(octokit: Octokit, config: OnboardingConfig, number: number): Promise<void> {
   const { owner, repo, labels, reviewers, teamReviewers } = config.github;
   if (labels.length > 0) {
     await octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels }).catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import type { BatchMarker } from './batch-change';
 import { type Change, change } from './changes';
 import type { OnboardingConfig } from './config';
 import { WorkflowMatrixNotFound } from './errors';
@@ -43,6 +44,21 @@ export interface OnboardingPull {
   marker?: OnboardingMarker;
   /** Whether the head commit is the tool's own (onboarding-change.ts isOurCommit); undefined when not checked. */
   headIsOurs?: boolean;
+  /** Set on an account's view of a batch pull request (batch-change.ts): the batch key. */
+  batch?: string;
+}
+
+/** A pull request whose head branch is `<branchPrefix>batch-<key>` (a backfill batch, batch-change.ts). */
+export interface BatchPull {
+  number: number;
+  key: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  url: string;
+  headSha: string;
+  /** The v3 marker; absent when the tool did not open it or a person changed the marker. */
+  marker?: BatchMarker;
+  headIsOurs?: boolean;
 }
 
 /** What the planner reads: the base branch and the onboarding pull requests. */
@@ -55,6 +71,8 @@ export interface RepoObservation {
   folders: Record<string, RepoFolder>;
   /** Onboarding pull requests (all of one account's, and every open one), newest first. */
   pulls: OnboardingPull[];
+  /** Batch pull requests (every open one; closed ones too when every pull request was listed), newest first. */
+  batches?: BatchPull[];
 }
 
 /** The account facts the folder's files are rendered from. */
@@ -69,6 +87,8 @@ export interface RepoPlanOptions {
   force?: boolean;
   /** The account's profile (profiles.ts): its template set renders the folder; the default templates without. */
   profile?: ResolvedProfile;
+  /** Folders given to other accounts earlier in the same batch plan (backfill-plan.ts): taken, like claims. */
+  claimed?: ReadonlyMap<string, AccountId>;
 }
 
 /** What to commit: the files to add and the workflow after the matrix edit. */
@@ -109,10 +129,17 @@ export const REQUIRED_FILES = Object.keys(DEFAULT_TEMPLATES).sort();
 
 // ---- index -----------------------------------------------------------------------------------------------------
 
+interface Claim {
+  number: number;
+  accountId: AccountId;
+}
+
 interface RepoIndex {
   foldersByAccountId: Map<AccountId, string[]>;
-  /** Folder -> open onboarding pull requests of any account whose marker names it, lowest number first. */
-  claims: Map<string, OnboardingPull[]>;
+  /** Folder -> open onboarding pull requests (single or batch) of any account whose marker names it, lowest first. */
+  claims: Map<string, Claim[]>;
+  /** Account -> its view of every batch pull request whose marker lists it, newest first. */
+  batchPulls: Map<AccountId, OnboardingPull[]>;
 }
 
 const indexes = new WeakMap<RepoObservation, RepoIndex>();
@@ -126,16 +153,52 @@ function indexOf(obs: RepoObservation): RepoIndex {
     const id = obs.folders[folder]?.tfvarsAccountId;
     if (id) foldersByAccountId.set(id, [...(foldersByAccountId.get(id) ?? []), folder]);
   }
-  const claims = new Map<string, OnboardingPull[]>();
-  for (const pull of [...obs.pulls].sort((a, b) => a.number - b.number)) {
+  const claims = new Map<string, Claim[]>();
+  const batchPulls = new Map<AccountId, OnboardingPull[]>();
+  const open: Array<{ number: number; accountId: AccountId; folder: string }> = [];
+  for (const pull of obs.pulls) {
     const folder = pull.marker?.folder;
     if (pull.state !== 'open' || !folder || pull.marker?.accountId !== pull.accountId) continue;
-    claims.set(folder, [...(claims.get(folder) ?? []), pull]);
+    open.push({ number: pull.number, accountId: pull.accountId, folder });
   }
-  const index = { foldersByAccountId, claims };
+  for (const batch of obs.batches ?? []) {
+    for (const entry of batch.marker?.accounts ?? []) {
+      const view = batchView(batch, entry.accountId, entry.folder);
+      batchPulls.set(entry.accountId, [...(batchPulls.get(entry.accountId) ?? []), view]);
+      if (batch.state === 'open') open.push({ number: batch.number, accountId: entry.accountId, folder: entry.folder });
+    }
+  }
+  for (const { folder, ...claim } of open.sort((a, b) => a.number - b.number)) {
+    claims.set(folder, [...(claims.get(folder) ?? []), claim]);
+  }
+  for (const views of batchPulls.values()) views.sort((a, b) => b.number - a.number);
+  const index = { foldersByAccountId, claims, batchPulls };
   indexes.set(obs, index);
   return index;
 }
+
+/** One account's view of a batch pull request: what its single pull request would look like. */
+function batchView(batch: BatchPull, accountId: AccountId, folder: string): OnboardingPull {
+  const marker = batch.marker as BatchMarker;
+  return {
+    number: batch.number,
+    accountId,
+    state: batch.state,
+    merged: batch.merged,
+    url: batch.url,
+    headSha: batch.headSha,
+    marker: { accountId, folder, hash: marker.hash, commit: marker.commit },
+    ...(batch.headIsOurs === undefined ? {} : { headIsOurs: batch.headIsOurs }),
+    batch: batch.key,
+  };
+}
+
+/** The account's pull requests, its own and its views of batch pull requests, newest first. */
+export const accountPulls = (obs: RepoObservation, accountId: AccountId): OnboardingPull[] => {
+  const batches = indexOf(obs).batchPulls.get(accountId) ?? [];
+  const own = obs.pulls.filter((p) => p.accountId === accountId);
+  return batches.length === 0 ? own : [...own, ...batches].sort((a, b) => b.number - a.number);
+};
 
 /** The folders whose tfvars name the account, sorted. */
 export const foldersNaming = (obs: RepoObservation, accountId: AccountId): string[] =>
@@ -157,7 +220,13 @@ type Placement =
 const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 /** Why `folder` is not free for the account, or undefined when it is. */
-function takenBy(obs: RepoObservation, folder: string, accountId: AccountId, ownPull?: number): string | undefined {
+function takenBy(
+  obs: RepoObservation,
+  folder: string,
+  accountId: AccountId,
+  ownPull?: number,
+  claimed?: ReadonlyMap<string, AccountId>,
+): string | undefined {
   const held = obs.folders[folder];
   if (held) {
     if (held.tfvarsAccountId === accountId) return undefined;
@@ -169,11 +238,18 @@ function takenBy(obs: RepoObservation, folder: string, accountId: AccountId, own
   const claim = (indexOf(obs).claims.get(folder) ?? []).find(
     (p) => p.accountId !== accountId && (ownPull === undefined || p.number < ownPull),
   );
-  return claim ? `onboarding pull request #${claim.number} of account ${claim.accountId} adds it` : undefined;
+  if (claim) return `onboarding pull request #${claim.number} of account ${claim.accountId} adds it`;
+  const planned = claimed?.get(folder);
+  return planned && planned !== accountId ? `account ${planned} of the same batch gets it` : undefined;
 }
 
 /** Decides the account's folder, once, for every caller. */
-function placeAccount(account: AccountFacts, obs: RepoObservation, config: OnboardingConfig): Placement {
+function placeAccount(
+  account: AccountFacts,
+  obs: RepoObservation,
+  config: OnboardingConfig,
+  claimed?: ReadonlyMap<string, AccountId>,
+): Placement {
   const { accountId } = account;
   const dir = config.github.accountsDir;
   const slug = accountSlug(account.name, accountId);
@@ -208,17 +284,19 @@ function placeAccount(account: AccountFacts, obs: RepoObservation, config: Onboa
 
   // An open pull request keeps the folder it adds while that folder stays free for it: a folder freed elsewhere
   // never pulls two pull requests toward it at once.
-  const own = obs.pulls.find((p) => p.accountId === accountId && p.state === 'open');
+  const own = accountPulls(obs, accountId).find((p) => p.state === 'open');
   const ownPull = own?.number;
   const sticky = own?.marker?.accountId === accountId ? own.marker.folder : undefined;
   if (sticky && sticky !== expected && isAccountFolder(dir, sticky) && !obs.folders[sticky]) {
-    if (!takenBy(obs, sticky, accountId, ownPull)) return { kind: 'placed', folder: sticky, slug: basename(sticky) };
+    if (!takenBy(obs, sticky, accountId, ownPull, claimed)) {
+      return { kind: 'placed', folder: sticky, slug: basename(sticky) };
+    }
   }
-  const expectedTaken = takenBy(obs, expected, accountId, ownPull);
+  const expectedTaken = takenBy(obs, expected, accountId, ownPull, claimed);
   if (!expectedTaken) return { kind: 'placed', folder: expected, slug };
   const altSlug = collisionSlug(slug, accountId);
   const alt = accountFolder(dir, altSlug);
-  const altTaken = takenBy(obs, alt, accountId, ownPull);
+  const altTaken = takenBy(obs, alt, accountId, ownPull, claimed);
   if (!altTaken) {
     return { kind: 'placed', folder: alt, slug: altSlug, takenFolder: { folder: expected, reason: expectedTaken } };
   }
@@ -254,7 +332,7 @@ export function planRepo(
       `${obs.workflowPath} does not exist on ${config.github.baseBranch}: set github.workflowPath to the workflow whose matrix lists the account folders`,
     );
   }
-  const placement = placeAccount(account, obs, config);
+  const placement = placeAccount(account, obs, config, options.claimed);
   const { folder, slug } = placement;
   if (placement.kind === 'blocked') return { folder, slug, changes: [placement.change], action: { type: 'blocked' } };
   const { takenFolder, ambiguity } = placement;
@@ -292,9 +370,18 @@ export function planRepo(
     };
   }
 
-  const pulls = obs.pulls.filter((p) => p.accountId === account.accountId);
+  const pulls = accountPulls(obs, account.accountId);
   const open = pulls.find((p) => p.state === 'open');
   const classes = drift.map((c) => c.class).join(', ');
+  if (open?.batch) {
+    // A batch pull request adds the account: it is pending there, and gets no second pull request. Keeping the
+    // batch current is the batch writer's job (`cli backfill` again), never a single account's.
+    if (open.headIsOurs === false) {
+      const detail = `batch pull request #${open.number} adds this account and has commits a person pushed, so the tool leaves it alone (${classes} left to it): merge it, or delete its branch to hand it back: ${open.url}`;
+      return { ...base, changes: [change('pr-edited', detail)], action: { type: 'edited', pull: open, ours: false } };
+    }
+    return { ...base, changes: [], action: { type: 'keep', pull: open } };
+  }
   if (open && (open.marker?.accountId !== account.accountId || open.headIsOurs === false)) {
     const ours = open.marker?.accountId === account.accountId;
     const detail = ours
@@ -304,7 +391,8 @@ export function planRepo(
   }
   const last = pulls.find((p) => !p.marker?.superseded);
   if (!open && last && !last.merged && !options.force) {
-    const detail = `onboarding pull request #${last.number} was closed without merging (${classes} left as is); start the onboarding with "force": true to open it again: ${last.url}`;
+    const what = last.batch ? 'batch pull request' : 'onboarding pull request';
+    const detail = `${what} #${last.number} was closed without merging (${classes} left as is); start the onboarding with "force": true to open it again: ${last.url}`;
     return { ...base, changes: [change('pr-declined', detail)], action: { type: 'declined', pull: last } };
   }
   if (drift.some((c) => !c.remediable)) {

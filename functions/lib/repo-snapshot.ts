@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Octokit } from '@octokit/rest';
 import tar from 'tar-stream';
+import { batchKeyOfBranch, parseBatchMarker } from './batch-change';
 import type { OnboardingConfig } from './config';
 import { baseCommitSha, toNamedGitHubError } from './github-client';
 import { isOurCommit, parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
-import type { OnboardingPull, RepoFolder, RepoObservation } from './repo-plan';
+import type { BatchPull, OnboardingPull, RepoFolder, RepoObservation } from './repo-plan';
 import type { AccountId } from './types';
 
 /**
@@ -59,16 +60,26 @@ export async function observeRepo(
     });
   });
 
-  const pulls = await pullsRead;
-  await Promise.all(
-    pulls
+  const { pulls, batches } = await pullsRead;
+  const lists = (b: BatchPull, id: string | undefined) =>
+    id === undefined || b.marker?.accounts.some((a) => a.accountId === id);
+  await Promise.all([
+    ...pulls
       .filter((p) => p.state === 'open' && p.marker?.accountId === p.accountId)
       .filter((p) => p.accountId === options.accountId || p.headSha !== p.marker?.commit)
       .map(async (p) => {
         p.headIsOurs = await headIsOurs(octokit, config, p.headSha);
       }),
-  );
-  return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls };
+    // A batch is proven only when its head moved from the commit its marker records (and, for one account's
+    // view, only a batch listing that account).
+    ...batches
+      .filter((b) => b.state === 'open' && b.marker && b.headSha !== b.marker.commit && lists(b, options.accountId))
+      .map(async (b) => {
+        b.headIsOurs = await headIsOurs(octokit, config, b.headSha);
+      }),
+  ]);
+  for (const b of batches) if (b.state === 'open' && b.marker && b.headSha === b.marker.commit) b.headIsOurs = true;
+  return { commitSha, workflowPath, workflowText: files.workflowText, folders: files.folders, pulls, batches };
 }
 
 /**
@@ -81,7 +92,7 @@ export async function observeOpenPulls(
   config: OnboardingConfig,
   accountId: AccountId,
 ): Promise<OnboardingPull[]> {
-  const pulls = await listOnboardingPulls(octokit, config, undefined, 'open');
+  const { pulls } = await listOnboardingPulls(octokit, config, undefined, 'open');
   for (const p of pulls) if (p.accountId === accountId) p.headIsOurs = p.headSha === p.marker?.commit;
   return pulls;
 }
@@ -100,10 +111,11 @@ async function listOnboardingPulls(
   config: OnboardingConfig,
   accountId: AccountId | undefined,
   allState: 'open' | 'all' = 'all',
-): Promise<OnboardingPull[]> {
+): Promise<{ pulls: OnboardingPull[]; batches: BatchPull[] }> {
   const { owner, repo, baseBranch, branchPrefix } = config.github;
   const branch = new RegExp(`^${branchPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d{12})$`);
   const byNumber = new Map<number, OnboardingPull>();
+  const batches = new Map<number, BatchPull>();
   const list = async (state: 'open' | 'all', head?: string) =>
     gh('list the onboarding pull requests', async () => {
       for await (const page of octokit.paginate.iterator(octokit.rest.pulls.list, {
@@ -115,6 +127,20 @@ async function listOnboardingPulls(
         ...(head ? { head: `${owner}:${head}` } : {}),
       })) {
         for (const p of page.data) {
+          const key = head ? undefined : batchKeyOfBranch(config, p.head.ref);
+          if (key) {
+            const marker = parseBatchMarker(p.body);
+            batches.set(p.number, {
+              number: p.number,
+              key,
+              state: p.state === 'open' ? 'open' : 'closed',
+              merged: Boolean(p.merged_at),
+              url: p.html_url,
+              headSha: p.head.sha,
+              ...(marker?.key === key ? { marker } : {}),
+            });
+            continue;
+          }
           const id = branch.exec(p.head.ref)?.[1];
           if (!id || (head && p.head.ref !== head)) continue;
           const marker = parseOnboardingMarker(p.body);
@@ -132,7 +158,10 @@ async function listOnboardingPulls(
     });
   if (accountId === undefined) await list(allState);
   else await Promise.all([list('open'), list('all', `${branchPrefix}${accountId}`)]);
-  return [...byNumber.values()].sort((a, b) => b.number - a.number);
+  return {
+    pulls: [...byNumber.values()].sort((a, b) => b.number - a.number),
+    batches: [...batches.values()].sort((a, b) => b.number - a.number),
+  };
 }
 
 async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {

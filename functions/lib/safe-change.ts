@@ -57,6 +57,47 @@ export function assertSafeChange(
   }
 }
 
+/**
+ * The last guard of a batch pull request: the same rule for every account of the batch. Files may only be added
+ * inside the batch's folders (each a folder directly inside the accounts dir, none overwriting a file), and the
+ * workflow may only gain those folders in its matrix lists.
+ */
+export function assertSafeBatchChange(
+  change: { folders: string[]; files: ChangeFile[]; workflowText: string; workflowChanged: boolean },
+  base: Pick<RepoObservation, 'folders' | 'workflowText' | 'workflowPath'>,
+  config: OnboardingConfig,
+): void {
+  const { matrixKey, workflowPath } = config.github;
+  const folders = [...new Set(change.folders)];
+  if (folders.length !== change.folders.length) {
+    throw new UnsafeChange('Refusing to push: two accounts of the batch would share a folder');
+  }
+  for (const folder of folders) {
+    const files = change.files.filter((f) => f.path.startsWith(`${folder}/`));
+    assertSafeChange({ folder, files, workflowText: base.workflowText ?? '', workflowChanged: false }, base, config);
+  }
+  const outside = change.files.find((f) => !folders.some((folder) => f.path.startsWith(`${folder}/`)));
+  if (outside) throw new UnsafeChange(`Refusing to push: ${outside.path} is outside the batch's folders`);
+  if (!change.workflowChanged) return;
+  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
+    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
+  }
+  let before: unknown;
+  let after: unknown;
+  try {
+    before = parse(base.workflowText);
+    after = parse(change.workflowText);
+  } catch (err) {
+    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
+  }
+  const stripped = folders.reduce((doc, folder) => withoutAddedEntry(doc, before, matrixKey, folder), after);
+  if (!isDeepStrictEqual(stripped, before)) {
+    throw new UnsafeChange(
+      `Refusing to push: the edit of ${workflowPath} changes more than adding the batch's ${folders.length} folders to the ${matrixKey} matrix`,
+    );
+  }
+}
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -27,8 +27,8 @@ export interface PlacedAccount extends Pick<AccountContext, 'accountId' | 'name'
   slug: string;
 }
 
-/** What the onboarding was started by. */
-export type Trigger = 'event' | 'manual' | 'reconcile';
+/** What the onboarding was started by; `backfill` executions converge the role only (no pull request of their own). */
+export type Trigger = 'event' | 'manual' | 'reconcile' | 'backfill';
 
 export type ResolveResult =
   | { decision: 'pending'; createAccountRequestId: string }

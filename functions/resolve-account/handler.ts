@@ -36,6 +36,7 @@ const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
   moved: 'manual',
   manual: 'manual',
   reconcile: 'reconcile',
+  backfill: 'backfill',
 };
 
 export function makeHandler(deps: ResolveAccountDeps) {

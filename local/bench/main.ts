@@ -7,6 +7,7 @@
 import '../polyfills';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { type BackfillMeasurements, measureBackfill } from './backfill';
 import { buildBundles, buildFloorBundles, bundleSizes, coldImports, explainBundle } from './bundles';
 import { functionSettings } from './infra';
 import { measureOnboarding } from './onboarding';
@@ -57,6 +58,13 @@ async function main(): Promise<void> {
     await env.stop();
   }
 
+  let backfill: BackfillMeasurements | string;
+  try {
+    backfill = await measureBackfill(200, say);
+  } catch (error) {
+    backfill = `not measured: ${(error as Error).message}`;
+  }
+
   const report: BenchReport = {
     generated: new Date().toISOString(),
     machine: `${process.platform}/${process.arch}, Node.js ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), shared`,
@@ -69,6 +77,7 @@ async function main(): Promise<void> {
     onboarding,
     settings,
     reconcile,
+    backfill,
     seconds: (Date.now() - started) / 1000,
   };
   const text = renderReport(report);

@@ -1,4 +1,5 @@
 /** Renders the measurements as the Markdown of BENCHMARKS.md (numbers and how each was derived). */
+import { type BackfillMeasurements, backfillSection } from './backfill';
 import type { BundleSize, FloorBundle, ImportTiming, LargestBundle } from './bundles';
 import type { FunctionSettings } from './infra';
 import type { CallCount, OnboardingMeasurements, Step } from './onboarding';
@@ -39,6 +40,8 @@ export interface BenchReport {
   onboarding: OnboardingMeasurements;
   settings: Record<string, FunctionSettings>;
   reconcile: ReconcileMeasurements | string;
+  /** `cli backfill` of 200 existing accounts (local/bench/backfill.ts). */
+  backfill?: BackfillMeasurements | string;
   seconds: number;
 }
 
@@ -457,5 +460,6 @@ export function renderReport(r: BenchReport): string {
     ...reconcileSection(r),
     '',
     ...costSection(r),
+    ...(r.backfill === undefined ? [] : ['', ...backfillSection(r.backfill)]),
   ].join('\n');
 }

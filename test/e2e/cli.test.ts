@@ -145,7 +145,9 @@ describe('oidc-account-onboarding CLI', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`Started manual-${accountId}-\\d{14}`));
-    expect(stdout).toMatch(/→ ResolveAccount\n\s+→ RouteDecision\n\s+→ EnsureCicdRole\n\s+→ OpenPullRequest/);
+    expect(stdout).toMatch(
+      /→ ResolveAccount\n\s+→ RouteDecision\n\s+→ EnsureCicdRole\n\s+→ RouteTrigger\n\s+→ OpenPullRequest/,
+    );
     expect(stdout).toContain(`role created: arn:aws:iam::${accountId}:role/cicd`);
     const pr = /pull request opened #(\d+) (\S+)/.exec(stdout);
     expect(pr).not.toBeNull();
