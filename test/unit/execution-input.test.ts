@@ -179,7 +179,10 @@ describe('parseExecutionInput rejects anything else with InvalidInput', () => {
     for (const message of messages) {
       expect(message).not.toContain('\n');
       expect(message.match(/x+/g)?.every((run) => run.length <= 200)).toBe(true);
-      expect(message.length).toBeLessThan(900);
+      // The fixed text (what went wrong, the accepted shapes) plus at most about 400 characters quoted from the input.
+      const quoted = message.length - message.replace(/x+/g, '').length;
+      expect(quoted).toBeLessThanOrEqual(400);
+      expect(message.length).toBeLessThan(1100);
     }
   });
 });
