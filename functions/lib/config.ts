@@ -148,6 +148,25 @@ export const configSchema = z.object({
       concurrency: z.number().int().min(1).max(40).default(10),
     })
     .default({ schedule: 'rate(1 day)', mode: 'report', remediationBudget: 20, concurrency: 10 }),
+  /**
+   * The scheduled refresh of the tool's own onboarding pull requests (functions/refresh): `when` is Renovate's
+   * `rebaseWhen`: `conflicted` regenerates those GitHub reports as not mergeable, `behind-base` every one not on the
+   * current base.
+   */
+  refresh: z
+    .object({
+      enabled: z.boolean().default(true),
+      schedule: z
+        .string()
+        .regex(/^(rate|cron)\(.+\)$/, 'an EventBridge Scheduler expression such as "rate(10 minutes)"')
+        .default('rate(10 minutes)'),
+      when: z
+        .enum(['conflicted', 'behind-base'], { error: 'one of "conflicted", "behind-base"' })
+        .default('conflicted'),
+    })
+    .prefault({}),
+  /** The "Account onboarding dashboard" issue in the Terraform repository, kept by each refresh (needs Issues: write). */
+  dashboard: z.object({ enabled: z.boolean().default(true) }).prefault({}),
   /** Closed and removed accounts (functions/offboard-account): one pull request per account on `<branchPrefix><id>`. */
   offboarding: z
     .object({
