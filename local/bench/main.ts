@@ -11,6 +11,7 @@ import { buildBundles, bundleSizes, coldImports, explainBundle } from './bundles
 import { functionSettings } from './infra';
 import { measureOnboarding } from './onboarding';
 import { measureReconcile, type ReconcileMeasurements, reconcileRunnerAvailable } from './reconcile';
+import { measureRefresh, type RefreshMeasurements } from './refresh';
 import { type BenchReport, renderReport } from './report';
 
 const args = process.argv.slice(2);
@@ -19,6 +20,7 @@ const out = args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? 'BENCHM
 const IMPORT_ROUNDS = quick ? 5 : 15;
 const TIMED_RUNS = quick ? 3 : 7;
 const RECONCILE_SIZES = quick ? [100] : [100, 1000, 5000];
+const REFRESH_ACCOUNTS = 20;
 
 const say = (line: string) => console.error(line);
 
@@ -51,6 +53,19 @@ async function main(): Promise<void> {
   } finally {
     await env.stop();
   }
+  // The refresh in an environment of its own: its burst of accounts must not meet the reconcile's.
+  let refresh: RefreshMeasurements | string;
+  const refreshEnv = await startLocalEnvironment({
+    handlers: 'bundles',
+    aws: { createAccount: { inProgressPolls: 1 } },
+  });
+  try {
+    refresh = await measureRefresh(refreshEnv, REFRESH_ACCOUNTS, say);
+  } catch (error) {
+    refresh = `not measured: ${(error as Error).message}`;
+  } finally {
+    await refreshEnv.stop();
+  }
 
   const report: BenchReport = {
     generated: new Date().toISOString(),
@@ -63,6 +78,7 @@ async function main(): Promise<void> {
     onboarding,
     settings,
     reconcile,
+    refresh,
     seconds: (Date.now() - started) / 1000,
   };
   const text = renderReport(report);

@@ -3,6 +3,7 @@ import type { BundleSize, ImportTiming, LargestBundle } from './bundles';
 import type { FunctionSettings } from './infra';
 import type { CallCount, OnboardingMeasurements, Step } from './onboarding';
 import type { ReconcileMeasurements } from './reconcile';
+import { type RefreshMeasurements, refreshSection } from './refresh';
 import {
   awsOnboardingFloor,
   awsRerunFloor,
@@ -37,6 +38,8 @@ export interface BenchReport {
   onboarding: OnboardingMeasurements;
   settings: Record<string, FunctionSettings>;
   reconcile: ReconcileMeasurements | string;
+  /** Absent in reports written before the refresh was measured. */
+  refresh?: RefreshMeasurements | string;
   seconds: number;
 }
 
@@ -434,5 +437,7 @@ export function renderReport(r: BenchReport): string {
     ...reconcileSection(r),
     '',
     ...costSection(r),
+    '',
+    ...refreshSection(r.refresh),
   ].join('\n');
 }
