@@ -114,7 +114,7 @@ describe('refresh on conflict', () => {
     // The final base is quiet again (after one run that sees the last dashboard edit).
     expect((await refresh()).writes).toEqual([]);
     expect((await refresh()).result.outcome).toBe('idle');
-  }, 600_000);
+  }, 1_200_000);
 
   it('never touches a pull request a person pushed to, even when it conflicts', async () => {
     // Prepare: two onboarding pull requests; a person pushes to one

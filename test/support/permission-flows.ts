@@ -14,7 +14,8 @@ export const FLOWS: Record<FlowName, string> = {
   'new-account': 'onboarding of a new account (both CreateAccount events)',
   'existing-account': 'onboarding of an existing account in an OU (by id)',
   reconcile: 'reconcile sweep in remediate mode (one account drifted)',
-  refresh: 'refresh after a merge (a conflicting pull request regenerated, a dashboard box ticked and re-run)',
+  refresh:
+    'refresh with the dashboard (its first render; then a box ticked: the pull request regenerated with force, the onboarding re-run)',
 };
 
 /** The flows that exercise a function's role. */
@@ -151,12 +152,16 @@ export async function tickDashboardBox(env: LocalEnvironment, accountId: string)
 }
 
 /**
- * A refresh with nothing remembered (its state object deleted) and a reconcile drift on file: the first run renders
+ * A refresh of a new account in an OU, with nothing remembered (its state object deleted) and a reconcile drift on
+ * file: the first run renders
  * the dashboard; a person ticks the new account's box; the second run regenerates that account's pull request
  * (`force`), starts its re-run and unticks the box.
  */
 export async function refreshFlow(env: LocalEnvironment, name: string): Promise<string[]> {
-  const { accountId, problems } = await newAccountFlow(env, name);
+  // An account in an OU (Workloads/Prod), as regenerating its folder reads the OU path.
+  const prod = standIn(env).state.findOrganizationalUnit('Prod')?.id as string;
+  const accountId = standIn(env).state.createAccount({ name, parentId: prod }).id as string;
+  const problems = await existingAccountFlow(env, accountId);
   if (problems.length > 0) return problems.map((p) => `onboarding: ${p}`);
   const s3 = new S3Client({
     region: 'us-east-1',
