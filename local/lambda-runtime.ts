@@ -39,6 +39,9 @@ function install(): void {
       const variables = scoped(key);
       return variables ? variables[key as string] !== undefined : Reflect.has(target, key);
     },
+    // Writes go to process.env itself (its own setter): without this trap the default set would define the property
+    // on the proxy with a partial descriptor, which Node refuses (a second environment in one process, npm run bench).
+    set: (target, key, value) => Reflect.set(target, key, value),
     getOwnPropertyDescriptor: (target, key) => {
       const variables = scoped(key);
       if (!variables) return Reflect.getOwnPropertyDescriptor(target, key);
