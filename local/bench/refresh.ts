@@ -132,7 +132,7 @@ export function refreshSection(m: RefreshMeasurements | string | undefined): str
   ];
   return [
     ...lines,
-    `${n} accounts created at once (both events each), their ${n} onboarding pull requests merged one by one in random order through the stand-in's merge endpoint (a real three-way merge), with a scheduled refresh run after each merge and three before the first (${m.refreshRuns} runs, state-machines/refresh.asl.json with the built bundle, \`when: conflicted\`, dashboard on; IAM evaluation off, it changes no count). Merges that succeeded: ${m.mergesSucceeded} of ${m.merges}; the final matrix lists ${m.matrixEntries} of the ${n} folders. "Naive" is a refresh that regenerates every open onboarding pull request at every run (4 writes each).`,
+    `${n} accounts created at once (both events each), their ${n} onboarding pull requests merged one by one in random order through the stand-in's merge endpoint (a real three-way merge), with a scheduled refresh run after each merge and three before the first (${m.refreshRuns} runs, state-machines/refresh.asl.json with the TypeScript handlers, \`when: conflicted\`, dashboard on; IAM evaluation off, it changes no count). Merges that succeeded: ${m.mergesSucceeded} of ${m.merges}; the final matrix lists ${m.matrixEntries} of the ${n} folders. "Naive" is a refresh that regenerates every open onboarding pull request at every run (4 writes each).`,
     '',
     renderTable(['measure', 'measured', 'floor', 'naive (regenerate all)', 'how the floor is derived'], rows),
   ];
