@@ -183,9 +183,8 @@ async function checkSecret({
 /** What each function needs of the repository, in GitHub App permission names. */
 function requiredPermissions(config: OnboardingConfig): Record<string, 'read' | 'write'> {
   const required: Record<string, 'read' | 'write'> = { contents: 'write', pull_requests: 'write', workflows: 'write' };
-  // Issues, for the onboarding dashboard issue, where the configuration has one (`dashboard.enabled`).
-  const dashboard = (config as unknown as { dashboard?: { enabled?: boolean } }).dashboard;
-  if (dashboard?.enabled) required.issues = 'write';
+  // Issues, for the dashboard issue the refresh keeps (`refresh.enabled` and `dashboard.enabled`, the defaults).
+  if (config.refresh.enabled && config.dashboard.enabled) required.issues = 'write';
   return required;
 }
 

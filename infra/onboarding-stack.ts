@@ -6,6 +6,7 @@ import { InvitedAccountWorkflow, MovedAccountWorkflow, validateProfiles } from '
 import { OffboardingWorkflow } from './constructs/offboarding-workflow';
 import { OnboardingWorkflow } from './constructs/onboarding-workflow';
 import { ReconcileWorkflow } from './constructs/reconcile-workflow';
+import { RefreshWorkflow } from './constructs/refresh-workflow';
 
 export interface OnboardingStackProps extends StackProps {
   readonly config: OnboardingConfig;
@@ -23,6 +24,8 @@ export class OnboardingStack extends Stack {
   readonly invited?: InvitedAccountWorkflow;
   /** Present when `moves.enabled`. */
   readonly moved?: MovedAccountWorkflow;
+  /** Present when `refresh.enabled` (the default). */
+  readonly refresh?: RefreshWorkflow;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
     super(scope, id, props);
@@ -55,6 +58,7 @@ export class OnboardingStack extends Stack {
       this.moved = new MovedAccountWorkflow(this, 'Moved', { config: props.config, onboarding: this.onboarding });
       new CfnOutput(this, 'MovedAccountStateMachineArn', { value: this.moved.stateMachine.stateMachineArn });
     }
+    if (props.config.refresh.enabled) this.refresh = this.addRefresh(props);
     if (props.config.offboarding.enabled) {
       const offboarding = new OffboardingWorkflow(this, 'Offboarding', {
         config: props.config,
@@ -76,5 +80,30 @@ export class OnboardingStack extends Stack {
       });
       this.offboarding = offboarding;
     }
+  }
+  /** The refresh; with the dashboard on, each reconcile report hands its drift to it and starts a render. */
+  private addRefresh(props: OnboardingStackProps): RefreshWorkflow {
+    const refresh = new RefreshWorkflow(this, 'Refresh', {
+      config: props.config,
+      functionsDir: props.functionsDir,
+      topic: this.onboarding.failureTopic,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      bucket: this.reconcile.bucket,
+    });
+    new CfnOutput(this, 'RefreshStateMachineArn', {
+      description: 'Refresh by hand with {}, {"when": "behind-base"}, {"force": ["012345678901"]} or {"render": true}',
+      value: refresh.stateMachine.stateMachineArn,
+    });
+    if (props.config.dashboard.enabled) {
+      this.reconcile.report.addEnvironment('REFRESH_STATE_MACHINE_ARN', refresh.stateMachine.stateMachineArn);
+      this.reconcile.report.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'StartDashboardRender',
+          actions: ['states:StartExecution'],
+          resources: [refresh.stateMachine.stateMachineArn],
+        }),
+      );
+    }
+    return refresh;
   }
 }

@@ -24,6 +24,7 @@ import { AccountCreationFailed } from '../functions/lib/errors';
 import { githubFetch } from '../functions/lib/github-client';
 import { s3ObjectStore } from '../functions/lib/object-store';
 import type { RemediationOutcome } from '../functions/lib/reconcile';
+import type { RefreshResult } from '../functions/lib/refresh';
 import { decodePolicyDocument } from '../functions/lib/trust-policy';
 import type { ReportResult } from '../functions/reconcile-report/handler';
 import { type AwsStandIn, type AwsStandInOptions, startAwsStandIn } from './aws/server';
@@ -81,6 +82,11 @@ export interface LocalEnvironmentOptions {
   config?: Partial<OnboardingConfigInput>;
   /** Keep the embedded git repository in this folder. */
   keepDir?: string;
+  /**
+   * Let each reconcile report start a refresh run that renders its drift on the dashboard, as deployed with
+   * `dashboard.enabled` (REFRESH_STATE_MACHINE_ARN). Off by default, so a sweep's GitHub requests are its own.
+   */
+  refreshOnReconcile?: boolean;
 }
 
 export interface EventRule {
@@ -145,7 +151,23 @@ export interface LocalEnvironment {
    * schedule would with `{"mode": mode}`; returns once the run and the onboarding executions it started have ended.
    */
   runReconcile(mode: 'report' | 'remediate', options?: ReconcileRunOptions): Promise<ReconcileRun>;
+  /**
+   * Runs the refresh state machine (state-machines/refresh.asl.json) with the refresh function, as the schedule
+   * would; returns once the run and the onboarding executions it started (dashboard re-runs) have ended.
+   */
+  runRefresh(input?: Record<string, unknown>, options?: { executionName?: string }): Promise<RefreshRun>;
+  /** The refresh state machine, served by the AWS stand-in's Step Functions (embedded AWS only). */
+  refreshStateMachineArn: string;
   stop(): Promise<void>;
+}
+
+export interface RefreshRun {
+  outcome: ExecutionReport['outcome'];
+  states: string[];
+  /** The refresh function's result; undefined when the run did not succeed. */
+  result?: RefreshResult;
+  /** The onboarding executions this run started (dashboard re-runs), all ended. */
+  executions: Array<{ name: string; input: unknown; status: string; error?: string }>;
 }
 
 export interface ReconcileRunOptions {
@@ -269,6 +291,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
         ensureBucket(clientConfig, `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`),
       ),
       RECONCILE_TOPIC_ARN: bootstrap.topicArn,
+      // The refresh keeps refresh/state.json in the reconcile bucket, as the stack deploys it.
+      REFRESH_BUCKET: `oidc-account-onboarding-reconcile-${bootstrap.managementAccountId}`,
       CLAIMS_BUCKET: await ensureBucket(
         clientConfig,
         `oidc-account-onboarding-claims-${bootstrap.managementAccountId}`,
@@ -287,6 +311,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           onboardingStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:onboard-account`,
           reconcileStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:reconcile`,
           offboardingStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:offboard-account`,
+          refreshStateMachineArn: `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:refresh`,
         })
       : undefined;
     const handlers = await loadHandlers(FUNCTIONS, options.handlers ?? 'source', iam?.runtime);
@@ -325,6 +350,13 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
 
     env.ONBOARDING_STATE_MACHINE_ARN = onboardingStateMachineArn;
     process.env.ONBOARDING_STATE_MACHINE_ARN = onboardingStateMachineArn;
+    const refreshStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${bootstrap.managementAccountId}:stateMachine:refresh`;
+    if (options.refreshOnReconcile) {
+      env.REFRESH_STATE_MACHINE_ARN = refreshStateMachineArn;
+      process.env.REFRESH_STATE_MACHINE_ARN = refreshStateMachineArn;
+    } else {
+      delete process.env.REFRESH_STATE_MACHINE_ARN;
+    }
     let reconcileHandlers: Promise<Record<ReconcileFunction, StepHandler>> | undefined;
     let reconcileRuns = 0;
     const runReconcile = async (
@@ -364,15 +396,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           startTime: opts.startTime,
         },
       );
-      // Only the onboardings: a sweep started through StartExecution must not wait for itself.
+      // Only the onboardings (and the dashboard's render): a sweep started through StartExecution must not wait for itself.
       await sfn?.settle(onboardingStateMachineArn);
-      const executions = (sfn?.executions() ?? []).slice(startedBefore).map((e) => ({
-        name: e.name,
-        input: JSON.parse(e.input) as unknown,
-        status: e.status,
-        ...(e.output === undefined ? {} : { output: JSON.parse(e.output) as unknown }),
-        ...(e.error === undefined ? {} : { error: e.error }),
-      }));
+      await sfn?.settle(refreshStateMachineArn);
+      const executions = (sfn?.executions() ?? [])
+        .slice(startedBefore)
+        .filter((e) => e.stateMachineArn !== refreshStateMachineArn)
+        .map((e) => ({
+          name: e.name,
+          input: JSON.parse(e.input) as unknown,
+          status: e.status,
+          ...(e.output === undefined ? {} : { output: JSON.parse(e.output) as unknown }),
+          ...(e.error === undefined ? {} : { error: e.error }),
+        }));
       if (run.outcome.status !== 'SUCCEEDED') return { ...run, executions };
       const result = run.outcome.output as unknown as ReportResult;
       const store = s3ObjectStore({
@@ -394,6 +430,61 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
           return { outcome: run.outcome, states: run.states, retries: run.retries };
         },
         { definitionFile: RECONCILE_ASL },
+      );
+    }
+
+    // ---- refresh (functions/refresh): the schedule's runs, a reconcile report's render, by hand
+    let refreshHandler: Promise<Record<'refresh', StepHandler>> | undefined;
+    let refreshRuns = 0;
+    const runRefresh = async (
+      input: Record<string, unknown> = { when: config.refresh.when },
+      opts: { executionName?: string } = {},
+    ): Promise<RefreshRun> => {
+      refreshHandler ??= loadHandlers(['refresh'] as const, options.handlers ?? 'source', iam?.runtime);
+      const fns = await refreshHandler;
+      const sfn = awsStandIn && stepFunctions(awsStandIn.state);
+      const startedBefore = sfn?.executions().length ?? 0;
+      const run = await runStateMachine(
+        REFRESH_ASL,
+        { RefreshFunctionArn: lambdaArn('refresh'), TopicArn: topicArn },
+        {
+          Refresh: lambdaInvoke(fns.refresh),
+          NotifyFailure: async (params) => {
+            const { PublishCommand } = await import('@aws-sdk/client-sns');
+            const message = params as { TopicArn: string; Subject: string; Message: string };
+            const published = await sns.send(
+              new PublishCommand({ TopicArn: message.TopicArn, Subject: message.Subject, Message: message.Message }),
+            );
+            return { MessageId: published.MessageId ?? '' };
+          },
+        },
+        input as Json,
+        { executionName: opts.executionName ?? `refresh-${++refreshRuns}-${randomSuffix()}` },
+      );
+      await sfn?.settle(onboardingStateMachineArn);
+      const executions = (sfn?.executions() ?? [])
+        .slice(startedBefore)
+        .filter((e) => e.stateMachineArn === onboardingStateMachineArn)
+        .map((e) => ({
+          name: e.name,
+          input: JSON.parse(e.input) as unknown,
+          status: e.status,
+          ...(e.error === undefined ? {} : { error: e.error }),
+        }));
+      const result =
+        run.outcome.status === 'SUCCEEDED' && (run.outcome.output as { outcome?: string } | null)?.outcome
+          ? (run.outcome.output as unknown as RefreshResult)
+          : undefined;
+      return { outcome: run.outcome, states: run.states, ...(result ? { result } : {}), executions };
+    };
+    if (awsStandIn) {
+      stepFunctions(awsStandIn.state).register(
+        refreshStateMachineArn,
+        async (input, name) => {
+          const run = await runRefresh((input ?? {}) as Record<string, unknown>, { executionName: name });
+          return { outcome: run.outcome, states: run.states, retries: {} };
+        },
+        { definitionFile: REFRESH_ASL },
       );
     }
 
@@ -477,6 +568,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       readRole,
       runReconcile,
       reconcileStateMachineArn,
+      runRefresh,
+      refreshStateMachineArn,
       stop: async () => {
         for (const stop of stops.reverse()) await stop();
       },
@@ -545,7 +638,7 @@ function createAccountResultEvent(
 /** Each environment imports the bundles afresh: their module-scope clients hold the endpoints of the environment. */
 let bundleImports = 0;
 
-async function loadHandlers<N extends FunctionName | ReconcileFunction>(
+async function loadHandlers<N extends FunctionName | ReconcileFunction | 'refresh'>(
   names: readonly N[],
   kind: 'bundles' | 'source',
   runtime: LambdaRuntime = PLAIN_RUNTIME,
@@ -578,7 +671,7 @@ async function loadHandlers<N extends FunctionName | ReconcileFunction>(
   return Object.fromEntries(entries) as Record<N, StepHandler>;
 }
 
-function importSource(name: FunctionName | ReconcileFunction): Promise<unknown> {
+function importSource(name: FunctionName | ReconcileFunction | 'refresh'): Promise<unknown> {
   // Literal paths, so that bundlers and jest see each import.
   switch (name) {
     case 'resolve-account':
@@ -595,6 +688,8 @@ function importSource(name: FunctionName | ReconcileFunction): Promise<unknown> 
       return import('../functions/reconcile-repo/handler');
     case 'reconcile-report':
       return import('../functions/reconcile-report/handler');
+    case 'refresh':
+      return import('../functions/refresh/handler');
   }
 }
 
@@ -666,6 +761,7 @@ function placeholderFunctions(): string {
 // ---- reconcile ---------------------------------------------------------------------------------------------------
 
 const RECONCILE_ASL = 'state-machines/reconcile.asl.json';
+const REFRESH_ASL = 'state-machines/refresh.asl.json';
 
 const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`;
 

@@ -23,6 +23,8 @@ export const FUNCTION_NAMES = [
   // Present when `offboarding.enabled`.
   'resolve-departure',
   'open-offboarding-pull-request',
+  // Present when `refresh.enabled` (the default).
+  'refresh',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -53,6 +55,7 @@ export interface LocalResources {
   onboardingStateMachineArn: string;
   reconcileStateMachineArn: string;
   offboardingStateMachineArn: string;
+  refreshStateMachineArn: string;
 }
 
 export interface SynthesizedPolicies {
@@ -157,7 +160,7 @@ async function synthesize(
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     Stack.of(stack).resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
 
-  const { onboarding, reconcile, offboarding } = stack;
+  const { onboarding, reconcile, offboarding, refresh } = stack;
   const functions: Partial<Record<FunctionName, typeof onboarding.resolveAccount>> = {
     'resolve-account': onboarding.resolveAccount,
     'ensure-cicd-role': onboarding.ensureCicdRole,
@@ -170,6 +173,7 @@ async function synthesize(
       'resolve-departure': offboarding.resolveDeparture,
       'open-offboarding-pull-request': offboarding.openPullRequest,
     }),
+    ...(refresh && { refresh: refresh.refresh }),
   };
   const { accountId, region } = resources;
   const values = new Map<string, Record<string, string>>([
@@ -187,6 +191,7 @@ async function synthesize(
     [logicalId(reconcile.stateMachine), { Ref: resources.reconcileStateMachineArn }],
   ]);
   if (offboarding) values.set(logicalId(offboarding.stateMachine), { Ref: resources.offboardingStateMachineArn });
+  if (refresh) values.set(logicalId(refresh.stateMachine), { Ref: resources.refreshStateMachineArn });
   const roles = new Map<string, FunctionRole>();
   for (const [name, fn] of Object.entries(functions) as Array<[FunctionName, typeof onboarding.resolveAccount]>) {
     const functionArn = `arn:aws:lambda:${region}:${accountId}:function:${name}`;

@@ -48,6 +48,7 @@ export interface IamEvaluationResources {
   onboardingStateMachineArn: string;
   reconcileStateMachineArn: string;
   offboardingStateMachineArn: string;
+  refreshStateMachineArn: string;
 }
 
 const LAMBDA_TRUST = {

@@ -181,6 +181,27 @@ export const configSchema = z.object({
     }),
     { schedule: 'rate(1 day)', mode: 'report', remediationBudget: 20, concurrency: 10 },
   ),
+  /**
+   * The scheduled refresh of the tool's own onboarding pull requests (functions/refresh): `when` is Renovate's
+   * `rebaseWhen`: `conflicted` regenerates those GitHub reports as not mergeable, `behind-base` every one not on the
+   * current base.
+   */
+  refresh: z.prefault(
+    z.object({
+      enabled: withDefault(z.boolean(), true),
+      schedule: withDefault(
+        regex(/^(rate|cron)\(.+\)$/, 'an EventBridge Scheduler expression such as "rate(10 minutes)"'),
+        'rate(10 minutes)',
+      ),
+      when: withDefault(
+        z.enum(['conflicted', 'behind-base'], { error: 'one of "conflicted", "behind-base"' }),
+        'conflicted',
+      ),
+    }),
+    {},
+  ),
+  /** The "Account onboarding dashboard" issue in the Terraform repository, kept by each refresh (needs Issues: write). */
+  dashboard: z.prefault(z.object({ enabled: withDefault(z.boolean(), true) }), {}),
   /** Closed and removed accounts (functions/offboard-account): one pull request per account on `<branchPrefix><id>`. */
   offboarding: withDefault(
     z.object({

@@ -38,12 +38,13 @@ export interface GitHubClientOptions {
   retryAfterBaseMs?: number;
   /**
    * What the function does with the repository (a GitHub App's installation token is scoped to it): `write` opens
-   * pull requests (open-pull-request), `read` only reads (reconcile-repo, plan). Default `write`.
+   * pull requests (open-pull-request), `read` only reads (reconcile-repo, plan), `refresh` writes pull requests and the dashboard issue
+   * (refresh). Default `write`.
    */
   access?: GitHubAccess;
 }
 
-export type GitHubAccess = 'read' | 'write';
+export type GitHubAccess = 'read' | 'write' | 'refresh';
 
 /**
  * The permissions of an installation token, per access: labels and comments on a pull request go through the issues
@@ -52,6 +53,8 @@ export type GitHubAccess = 'read' | 'write';
 export const INSTALLATION_TOKEN_PERMISSIONS: Record<GitHubAccess, Record<string, 'read' | 'write'>> = {
   write: { contents: 'write', pull_requests: 'write', workflows: 'write', metadata: 'read' },
   read: { contents: 'read', pull_requests: 'read', metadata: 'read' },
+  /** The refresh: regenerates pull requests as open-pull-request does, and keeps the dashboard issue. */
+  refresh: { contents: 'write', pull_requests: 'write', workflows: 'write', issues: 'write', metadata: 'read' },
 };
 
 type AppAuth = ReturnType<typeof createAppAuth>;

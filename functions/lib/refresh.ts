@@ -1,6 +1,15 @@
 import type { Octokit } from '@octokit/rest';
 import { cicdRoleArn } from './cicd-role';
 import type { OnboardingConfig } from './config';
+import {
+  type DashboardDrift,
+  dashboardRows,
+  type IssueSeen,
+  isDashboard,
+  type PullFacts,
+  planDashboard,
+  rerunExecutionName,
+} from './dashboard';
 import { AccountNotFound } from './errors';
 import { httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
@@ -17,10 +26,13 @@ import type { AccountContext, AccountId, PullRequestResult } from './types';
  * (repo-plan.ts, pull-request.ts applyRepoPlan), so the ownership rules hold unchanged: a pull request the tool did
  * not open, or whose branch a person pushed to, is never selected, and the last guard checks every change-set.
  *
- * Cost: an idle refresh (the base branch has not moved since the last one) is one conditional request, the base ref
- * with `If-None-Match: <ETag of the last run>`, answered 304 (which GitHub does not count against the rate limit),
- * and no write. When the base moved: the ref, the repository observation (ref, tarball, the onboarding pull requests)
- * and, in `conflicted` mode, one `GET pulls/{n}` per open onboarding pull request for GitHub's `mergeable`.
+ * Cost: an idle refresh is one conditional request answered 304 (which GitHub does not count against the rate
+ * limit), and no write. What it watches: with the dashboard on (dashboard.ts), the repository's most recently updated
+ * issue or pull request (`GET issues?state=all&sort=updated&direction=desc&per_page=1`), which changes when a pull
+ * request merges, closes or is pushed to and when a person ticks a box of the dashboard; with it off, the base ref.
+ * Otherwise: the repository observation (ref, tarball, the onboarding pull requests), in `conflicted` mode one
+ * `GET pulls/{n}` per open onboarding pull request for GitHub's `mergeable` (`behind-base`: its head commit), and
+ * with the dashboard on, the dashboard issue (one GET; a list of the open issues only when its number is not known).
  */
 
 /** `conflicted`: regenerate the pull requests GitHub reports as not mergeable. `behind-base`: every one not on the current base. */
@@ -28,9 +40,13 @@ export type RefreshWhen = 'conflicted' | 'behind-base';
 
 /** What the refresh remembers between runs. */
 export interface RefreshState {
-  /** ETag of the base ref as last answered; the next run sends it as If-None-Match. */
+  /** ETag of the watched request as last answered (the base ref, or the issue activity with the dashboard on). */
   baseEtag: string;
   baseSha: string;
+  /** What the ETag is of: `activity` with the dashboard on; absent (the base ref) otherwise. */
+  watch?: 'base' | 'activity';
+  /** The dashboard issue's number, once found or created (checked for the marker at every read). */
+  dashboardIssue?: number;
 }
 
 export interface RefreshStateStore {
@@ -46,12 +62,28 @@ export interface RefreshDeps {
   readAccount(accountId: AccountId): Promise<AccountContext>;
   /** Partition of the cicd role ARN in the pull request body; default `aws`. */
   partition?: string;
+  /**
+   * Starts the onboarding of an account a person ticked on the dashboard (`{"accountId", "force": true}`), with
+   * this execution name; `exists` when an execution of that name was started already (a retried refresh).
+   */
+  startOnboarding?(accountId: AccountId, executionName: string): Promise<'started' | 'exists'>;
+  /** The drift classes of the last reconcile report, shown on the dashboard. */
+  readDrift?(): Promise<DashboardDrift | undefined>;
 }
 
 export interface RefreshOptions {
   when?: RefreshWhen;
   /** Regenerate these accounts' pull requests whatever their state (a re-run asked for them). */
   force?: AccountId[];
+  /** Skip the idle check and render the dashboard (a reconcile run has a new report). */
+  render?: boolean;
+}
+
+export interface DashboardOutcome {
+  issue?: number;
+  outcome: 'created' | 'updated' | 'unchanged' | 'closed';
+  /** Ticked accounts whose onboarding was started (or had been, by an earlier try of this run). */
+  reruns: Array<{ accountId: AccountId; executionName: string; outcome: 'started' | 'exists' }>;
 }
 
 export interface RefreshedPull {
@@ -72,6 +104,8 @@ export interface RefreshResult {
   /** GitHub is still computing mergeability of these: the next run looks again. */
   unknown: number[];
   refreshed: RefreshedPull[];
+  /** Present with the dashboard on, after a run that was not idle. */
+  dashboard?: DashboardOutcome;
 }
 
 /** The open onboarding pull requests the tool may regenerate: opened by it, for that account, head its own commit. */
@@ -82,39 +116,202 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
   const { octokit, config } = deps;
   const when = options.when ?? 'conflicted';
   const forced = new Set(options.force ?? []);
+  const dashboardOn = config.dashboard.enabled;
+  const watch: 'base' | 'activity' = dashboardOn ? 'activity' : 'base';
   const previous = await deps.state.read();
+  const etag =
+    forced.size === 0 && !options.render && (previous?.watch ?? 'base') === watch ? previous?.baseEtag : undefined;
 
-  const base = await readBase(octokit, config, forced.size === 0 ? previous?.baseEtag : undefined);
-  if (base === 'not-modified') return { outcome: 'idle', checked: 0, unknown: [], refreshed: [] };
+  const seen = watch === 'activity' ? await readActivity(octokit, config, etag) : await readBase(octokit, config, etag);
+  if (seen === 'not-modified') return { outcome: 'idle', checked: 0, unknown: [], refreshed: [] };
 
   const obs = await observeRepo(octokit, config);
   const own = ownOpenPulls(obs);
   const selected: Array<{ pull: OnboardingPull; reason: RefreshedPull['reason'] }> = [];
   const unknown: number[] = [];
+  const facts = new Map<number, PullFacts>();
   for (const pull of own) {
     if (forced.has(pull.accountId)) {
       selected.push({ pull, reason: 'forced' });
       continue;
     }
     if (when === 'behind-base') {
-      if (!(await onBase(octokit, config, pull.headSha, obs.commitSha))) selected.push({ pull, reason: 'behind' });
+      const behind = !(await onBase(octokit, config, pull.headSha, obs.commitSha));
+      facts.set(pull.number, { behind });
+      if (behind) selected.push({ pull, reason: 'behind' });
       continue;
     }
     const mergeable = await readMergeable(octokit, config, pull.number);
+    facts.set(pull.number, { mergeable });
     if (mergeable === null) unknown.push(pull.number);
     else if (!mergeable) selected.push({ pull, reason: 'conflict' });
   }
 
   const refreshed: RefreshedPull[] = [];
   for (const { pull, reason } of selected) {
-    refreshed.push({ accountId: pull.accountId, number: pull.number, reason, ...(await regenerate(deps, obs, pull)) });
+    const result = await regenerate(deps, obs, pull);
+    refreshed.push({ accountId: pull.accountId, number: pull.number, reason, ...result });
+    // One commit on the current base that adds a folder and a matrix line: it merges cleanly.
+    if (result.outcome === 'updated')
+      facts.set(pull.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
   }
-  // Remember the base only once every pull request on it is settled; otherwise the next run looks again.
+
+  let dashboard: DashboardOutcome | undefined;
+  if (dashboardOn) dashboard = await keepDashboard(deps, obs, facts, previous?.dashboardIssue);
+
+  // Remember what was seen only once every pull request on it is settled; otherwise the next run looks again.
   if (unknown.length === 0 && refreshed.every((r) => r.outcome === 'updated' || r.outcome === 'unchanged')) {
-    await deps.state.write({ baseEtag: base.etag, baseSha: base.sha });
+    await deps.state.write({
+      baseEtag: seen.etag,
+      baseSha: obs.commitSha,
+      watch,
+      ...(dashboard?.issue ? { dashboardIssue: dashboard.issue } : {}),
+    });
   }
-  logger.info('Refresh of the onboarding pull requests', { when, checked: own.length, unknown, refreshed });
-  return { outcome: 'refreshed', baseSha: obs.commitSha, checked: own.length, unknown, refreshed };
+  logger.info('Refresh of the onboarding pull requests', { when, checked: own.length, unknown, refreshed, dashboard });
+  return {
+    outcome: 'refreshed',
+    baseSha: obs.commitSha,
+    checked: own.length,
+    unknown,
+    refreshed,
+    ...(dashboard ? { dashboard } : {}),
+  };
+}
+
+/**
+ * The dashboard issue: found by its marker (the remembered number first), the ticked accounts' onboardings started,
+ * then the body rewritten only when what it shows changed (which unticks the boxes).
+ */
+async function keepDashboard(
+  deps: RefreshDeps,
+  obs: RepoObservation,
+  facts: ReadonlyMap<number, PullFacts>,
+  remembered: number | undefined,
+): Promise<DashboardOutcome> {
+  const { octokit, config } = deps;
+  const { owner, repo } = config.github;
+  const drift = deps.readDrift ? await deps.readDrift() : undefined;
+  const rows = dashboardRows(obs, config, facts, drift);
+  const found = await findDashboard(octokit, config, remembered);
+  const plan = planDashboard(found, rows, drift);
+
+  const reruns: DashboardOutcome['reruns'] = [];
+  if (plan.reruns.length > 0 && found) {
+    if (!deps.startOnboarding) throw new Error('the refresh cannot start onboardings (ONBOARDING_STATE_MACHINE_ARN)');
+    for (const accountId of plan.reruns) {
+      const executionName = rerunExecutionName(accountId, found.updatedAt);
+      reruns.push({ accountId, executionName, outcome: await deps.startOnboarding(accountId, executionName) });
+    }
+  }
+
+  const { action } = plan;
+  if (action.type === 'none') return { issue: action.number, outcome: 'unchanged', reruns };
+  if (action.type === 'closed') return { issue: action.number, outcome: 'closed', reruns };
+  if (action.type === 'update') {
+    await gh('update the dashboard issue', () =>
+      octokit.rest.issues.update({ owner, repo, issue_number: action.number, body: action.body }),
+    );
+    return { issue: action.number, outcome: 'updated', reruns };
+  }
+  const { data } = await gh('create the dashboard issue', () =>
+    octokit.rest.issues.create({ owner, repo, title: action.title, body: action.body }),
+  );
+  // Two runs at once may both have created one: the lowest-numbered dashboard stays, the other closes itself.
+  const first = await findDashboard(octokit, config, undefined);
+  if (first && first.number < data.number) {
+    await gh('close a duplicate dashboard issue', () =>
+      octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: data.number,
+        state: 'closed',
+        state_reason: 'not_planned',
+      }),
+    );
+    return { issue: first.number, outcome: 'unchanged', reruns };
+  }
+  return { issue: data.number, outcome: 'created', reruns };
+}
+
+type IssueJson = {
+  number: number;
+  state: string;
+  body?: string | null;
+  updated_at: string;
+  pull_request?: unknown;
+};
+
+const issueSeen = (i: IssueJson): IssueSeen => ({
+  number: i.number,
+  state: i.state === 'closed' ? 'closed' : 'open',
+  body: i.body ?? null,
+  updatedAt: i.updated_at,
+  isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+});
+
+/** The dashboard: the remembered issue when it still carries the marker, else the lowest-numbered open one that does. */
+async function findDashboard(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  remembered: number | undefined,
+): Promise<IssueSeen | undefined> {
+  const { owner, repo } = config.github;
+  if (remembered !== undefined) {
+    try {
+      const { data } = await octokit.rest.issues.get({ owner, repo, issue_number: remembered });
+      const issue = issueSeen(data as IssueJson);
+      if (isDashboard(issue)) return issue;
+    } catch (err) {
+      if (httpStatus(err) !== 404 && httpStatus(err) !== 410) throw toNamedGitHubError(err, 'read the dashboard issue');
+    }
+  }
+  return gh('list the open issues for the dashboard', async () => {
+    for await (const page of octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
+      owner,
+      repo,
+      state: 'open',
+      sort: 'created',
+      direction: 'asc',
+      per_page: 100,
+    })) {
+      const hit = (page.data as IssueJson[]).map(issueSeen).find(isDashboard);
+      if (hit) return hit;
+    }
+    return undefined;
+  });
+}
+
+async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toNamedGitHubError(err, action);
+  }
+}
+
+/** The repository's most recently updated issue or pull request, conditionally: 304 while nothing changed. */
+async function readActivity(
+  octokit: Octokit,
+  config: OnboardingConfig,
+  etag: string | undefined,
+): Promise<'not-modified' | { etag: string }> {
+  const { owner, repo } = config.github;
+  try {
+    const res = await octokit.rest.issues.listForRepo({
+      owner,
+      repo,
+      state: 'all',
+      sort: 'updated',
+      direction: 'desc',
+      per_page: 1,
+      ...(etag ? { headers: { 'if-none-match': etag } } : {}),
+    });
+    return { etag: String(res.headers.etag ?? '') };
+  } catch (err) {
+    if (httpStatus(err) === 304) return 'not-modified';
+    throw toNamedGitHubError(err, 'read the latest issue and pull request activity');
+  }
 }
 
 async function regenerate(

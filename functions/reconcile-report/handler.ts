@@ -1,8 +1,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { rethrowAws } from '../lib/aws-errors';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { DASHBOARD_DRIFT_KEY, type DashboardDrift, dashboardRenderExecutionName } from '../lib/dashboard';
 import {
   type AccountResult,
   combineFindings,
@@ -65,6 +66,8 @@ export interface ReportDeps {
   onboardingStateMachineArn: string;
   /** The offboard-account state machine: in remediate mode, orphan folders of departed accounts go there. */
   offboardingStateMachineArn?: string;
+  /** The refresh state machine, with the dashboard on: each report hands its drift to the dashboard and starts a render. */
+  refreshStateMachineArn?: string;
 }
 
 /** How many drifted accounts a notification lists; the full report is in S3. */
@@ -112,6 +115,8 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
     const key = reportKey(snapshotKey);
     await store.putJson(key, { runId, mode, summary, remediation, ...(offboarding ? { offboarding } : {}) });
 
+    if (deps.refreshStateMachineArn) await handToDashboard(deps, runId, summary);
+
     // One structured line: the whole report, for Logs Insights.
     logger.info('Reconcile report', { runId, mode, ...summary, remediation });
     deps.metrics.addMetric('AccountsChecked', MetricUnit.Count, summary.accountsChecked);
@@ -154,6 +159,28 @@ export function makeHandler(deps: ReportDeps): (event: ReportEvent) => Promise<R
       reportKey: key,
     };
   };
+}
+
+/** The drift of this report for the dashboard issue, and one refresh run that renders it (named after the run). */
+async function handToDashboard(deps: ReportDeps, runId: string, summary: DriftSummary): Promise<void> {
+  const drift: DashboardDrift = {
+    runId,
+    accounts: summary.accounts.map((a) => ({ accountId: a.accountId, name: a.name, drift: a.drift })),
+  };
+  await deps.store.putJson(DASHBOARD_DRIFT_KEY, drift);
+  const name = dashboardRenderExecutionName(runId);
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.refreshStateMachineArn,
+        name,
+        input: JSON.stringify({ render: true }),
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ExecutionAlreadyExists) return;
+    rethrowAws(err, `states:StartExecution of ${name}`);
+  }
 }
 
 /**
@@ -239,6 +266,7 @@ export const defaultDeps = (): ReportDeps => {
     ...(process.env.OFFBOARDING_STATE_MACHINE_ARN
       ? { offboardingStateMachineArn: process.env.OFFBOARDING_STATE_MACHINE_ARN }
       : {}),
+    ...(process.env.REFRESH_STATE_MACHINE_ARN ? { refreshStateMachineArn: process.env.REFRESH_STATE_MACHINE_ARN } : {}),
   };
 };
 

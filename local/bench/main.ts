@@ -12,6 +12,7 @@ import { buildBundles, buildFloorBundles, bundleSizes, coldImports, explainBundl
 import { functionSettings } from './infra';
 import { measureOnboarding } from './onboarding';
 import { measureReconcile, type ReconcileMeasurements, reconcileRunnerAvailable } from './reconcile';
+import { measureRefresh, type RefreshMeasurements } from './refresh';
 import { type BenchReport, renderReport } from './report';
 
 const args = process.argv.slice(2);
@@ -20,6 +21,7 @@ const out = args.includes('--out') ? (args[args.indexOf('--out') + 1] ?? 'BENCHM
 const IMPORT_ROUNDS = quick ? 5 : 15;
 const TIMED_RUNS = quick ? 3 : 7;
 const RECONCILE_SIZES = quick ? [100] : [100, 1000, 5000];
+const REFRESH_ACCOUNTS = 20;
 
 const say = (line: string) => console.error(line);
 
@@ -57,6 +59,21 @@ async function main(): Promise<void> {
   } finally {
     await env.stop();
   }
+  // The refresh in an environment of its own: its burst of accounts must not meet the reconcile's.
+  let refresh: RefreshMeasurements | string;
+  // IAM evaluation off: it changes no count. The TypeScript handlers: a bundle keeps the clients of the first
+  // environment in its module (one import per process), so a second environment needs fresh handlers.
+  const refreshEnv = await startLocalEnvironment({
+    handlers: 'source',
+    aws: { iam: false, createAccount: { inProgressPolls: 1 } },
+  });
+  try {
+    refresh = await measureRefresh(refreshEnv, REFRESH_ACCOUNTS, say);
+  } catch (error) {
+    refresh = `not measured: ${(error as Error).message}`;
+  } finally {
+    await refreshEnv.stop();
+  }
 
   let backfill: BackfillMeasurements | string;
   try {
@@ -78,6 +95,7 @@ async function main(): Promise<void> {
     settings,
     reconcile,
     backfill,
+    refresh,
     seconds: (Date.now() - started) / 1000,
   };
   const text = renderReport(report);

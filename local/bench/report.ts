@@ -4,6 +4,7 @@ import type { BundleSize, FloorBundle, ImportTiming, LargestBundle } from './bun
 import type { FunctionSettings } from './infra';
 import type { CallCount, OnboardingMeasurements, Step } from './onboarding';
 import type { ReconcileMeasurements } from './reconcile';
+import { type RefreshMeasurements, refreshSection } from './refresh';
 import {
   awsOnboardingFloor,
   awsRerunFloor,
@@ -42,6 +43,8 @@ export interface BenchReport {
   reconcile: ReconcileMeasurements | string;
   /** `cli backfill` of 200 existing accounts (local/bench/backfill.ts). */
   backfill?: BackfillMeasurements | string;
+  /** Absent in reports written before the refresh was measured. */
+  refresh?: RefreshMeasurements | string;
   seconds: number;
 }
 
@@ -461,5 +464,7 @@ export function renderReport(r: BenchReport): string {
     '',
     ...costSection(r),
     ...(r.backfill === undefined ? [] : ['', ...backfillSection(r.backfill)]),
+    '',
+    ...refreshSection(r.refresh),
   ].join('\n');
 }

@@ -1033,7 +1033,12 @@ export class RepoModel {
             .filter((item) => state === 'all' || item.state === state)
             .filter((item) => wanted.every((label) => item.labels.includes(label)))
             .filter((item) => query.creator === undefined || item.user === query.creator)
-            .sort((a, b) => (query.direction === 'asc' ? a.number - b.number : b.number - a.number));
+            .sort((a, b) => {
+              // sort=created (default) is by number; sort=updated by updated_at, ties by number.
+              const key = (item: ItemRecord) => (query.sort === 'updated' ? Date.parse(item.updatedAt) : item.number);
+              const order = key(a) - key(b) || a.number - b.number;
+              return query.direction === 'asc' ? order : -order;
+            });
           const bodies = await Promise.all(items.map((item) => this.issueJson(item)));
           return paginate(
             bodies,

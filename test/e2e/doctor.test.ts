@@ -223,6 +223,39 @@ describe('cli doctor', () => {
     expect(result.byId['github-permissions'].fix).toMatch(/grant Workflows: write/);
   });
 
+  it('asks the App for Issues: write while the dashboard is on, and not once it is off', async () => {
+    // Prepare
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const secretArn = (
+      await new SecretsManagerClient(aws().clientConfig()).send(
+        new CreateSecretCommand({
+          Name: 'doctor/github-app-issues',
+          SecretString: JSON.stringify({
+            appId: '1',
+            installationId: 1,
+            privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+          }),
+        }),
+      )
+    ).ARN as string;
+    const asApp = (dashboard: boolean) => (c: OnboardingConfig) => ({
+      ...c,
+      dashboard: { enabled: dashboard },
+      github: { ...c.github, auth: { type: 'app' as const, secretArn } },
+    });
+    delete gh().grants.installation.issues;
+
+    // Act
+    const on = await doctor({ config: asApp(true) });
+    const off = await doctor({ config: asApp(false) });
+    gh().grants.installation.issues = 'write';
+
+    // Assess
+    expect(on.failing).toEqual(['github-permissions']);
+    expect(on.byId['github-permissions'].detail).toBe("the App's installation lacks Issues: write");
+    expect(off.failing).toEqual([]);
+  });
+
   it('fails the workflow line when the matrix is missing or has no room under 256 jobs', async () => {
     // Prepare
     const path = env.config.github.workflowPath;

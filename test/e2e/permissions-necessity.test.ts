@@ -22,6 +22,7 @@ import {
   newAccountFlow,
   RUNTIME_ACTIONS,
   reconcileFlow,
+  refreshFlow,
   renderTable,
   type StatementRow,
   withGeneratedTable,
@@ -51,6 +52,7 @@ async function runFlow(flow: FlowName, label: string): Promise<string[]> {
   runs += 1;
   if (flow === 'new-account') return (await newAccountFlow(env, label)).problems;
   if (flow === 'existing-account') return existingAccountFlow(env, inOu);
+  if (flow === 'refresh') return refreshFlow(env, label);
   const { fingerprint, restored } = await reconcileFlow(env, drifted);
   const problems = Object.entries(fingerprint)
     .filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(baselineSweep[key as keyof typeof fingerprint]))
@@ -70,6 +72,7 @@ function displayResources(resource: unknown): string {
     [standIn.authorization.topicKeys.get(env.env.RECONCILE_TOPIC_ARN as string) ?? '<none>', '<failure topic key>'],
     [env.env.RECONCILE_TOPIC_ARN as string, '<failure topic>'],
     [env.onboardingStateMachineArn, '<onboard-account state machine>'],
+    [env.refreshStateMachineArn, '<refresh state machine>'],
     [`arn:aws:s3:::${bucket}`, '<run bucket>'],
     [/arn:aws:logs:[^"]+:log-group:\/aws\/lambda\/[^"]+/.source, '<its log group>'],
     [env.aws.managementAccountId, '<mgmt>'],
@@ -153,6 +156,8 @@ beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   env = await startLocalEnvironment({
     handlers: 'source',
+    // Each sweep's report starts a refresh run that renders the dashboard, as deployed.
+    refreshOnReconcile: true,
     config: {
       // Every skip rule the sweep applies: excluded account ids (the seeded workload accounts, never onboarded here),
       // an exclude-tag (the tooling account's) and an excluded OU (set below: OU ids exist once the stand-in does).
@@ -183,6 +188,7 @@ beforeAll(async () => {
   expect(sweep.fingerprint.remediationsStarted).toEqual([drifted]);
   expect(sweep.fingerprint.reportPublished).toBe(true);
   baselineSweep = sweep.fingerprint;
+  expect(await refreshFlow(env, 'necessity-refresh')).toEqual([]);
   expect(iam().settings.denials).toEqual([]);
   for (const [principal, byStatement] of iam().settings.grants) {
     for (const [statement, actions] of byStatement) used.set(`${principal} ${statement}`, actions);
@@ -219,6 +225,7 @@ describe('every statement of every function role is needed by a flow (IAM evalua
   for (const fn of ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const) {
     it(`${fn}: an onboarding fails without any of its statements`, () => proveStatements(fn), 180_000);
   }
+  it('refresh: a refresh fails without any of its statements', () => proveStatements('refresh'), 300_000);
 
   it(`matches the generated table of ${TABLE_FILE}`, () => {
     // Prepare

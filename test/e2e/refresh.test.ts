@@ -1,23 +1,27 @@
 /**
- * Refresh on conflict (issue 12.2), end to end on the stand-ins: 20 accounts created at once open 20 pull requests
- * that all edit the same matrix line; merged one by one in random order through the stand-in's merge endpoint, with
- * a refresh run after each merge, every merge succeeds and the final matrix lists all 20 exactly once. An idle
- * refresh is one conditional request answered 304, and no write.
+ * Refresh on conflict (issue 12.2) and the dashboard issue (12.4), end to end on the stand-ins, each run through
+ * state-machines/refresh.asl.json with the refresh function running as its synthesized role (IAM evaluated): 20
+ * accounts created at once open 20 pull requests that all edit the same matrix line; merged one by one in random order
+ * through the stand-in's merge endpoint, with a refresh run after each merge, every merge succeeds and the final matrix
+ * lists all 20 exactly once. An idle refresh is one conditional request answered 304, and no write. The dashboard shows
+ * the pull requests; a ticked box re-runs its account at the next refresh, which unticks it.
  */
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { readAccount } from '../../functions/lib/organization';
-import { memoryRefreshState, type RefreshResult } from '../../functions/lib/refresh';
+import { DASHBOARD_TITLE } from '../../functions/lib/dashboard';
 import { readMatrixLists } from '../../functions/lib/workflow-matrix';
-import { makeHandler, type RefreshEvent } from '../../functions/refresh/handler';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
+import { dashboardIssue, tickDashboardBox } from '../support/permission-flows';
 import { lintWorkflow } from '../support/workflows';
 
 const WORKFLOW = '.github/workflows/tf-cicd-aws.yml';
-const ACCOUNTS = 20;
+const ACCOUNTS = Number(process.env.REFRESH_ACCOUNTS ?? 20);
 let env: LocalEnvironment;
 
 beforeAll(async () => {
-  env = await startLocalEnvironment({ handlers: 'source', aws: { createAccount: { inProgressPolls: 1 } } });
+  env = await startLocalEnvironment({
+    handlers: 'source',
+    aws: { createAccount: { inProgressPolls: 1 } },
+    refreshOnReconcile: true,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -39,21 +43,19 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-function refresher() {
-  const state = memoryRefreshState();
-  const organizations = new OrganizationsClient({ region: 'us-east-1' });
-  const run = makeHandler({
-    config: env.config,
-    github: async () => env.github.octokit,
-    state,
-    readAccount: (id) => readAccount(organizations, id),
-  });
-  /** One refresh, with the GitHub requests and writes it made. */
-  return async (event: RefreshEvent = {}) => {
-    const from = gh().requests.length;
-    const result: RefreshResult = await run(event);
-    const made = gh().requests.slice(from);
-    return { result, requests: made, writes: made.filter((r) => r.contentCreating).map((r) => r.route) };
+/** One scheduled refresh through the state machine, with the GitHub requests and writes it made. */
+async function refresh(input: Record<string, unknown> = {}) {
+  const from = gh().requests.length;
+  const run = await env.runRefresh(input);
+  if (run.outcome.status !== 'SUCCEEDED') throw new Error(JSON.stringify(run.outcome).slice(0, 3000));
+  const made = gh().requests.slice(from);
+  const writes = made.filter((r) => r.contentCreating).map((r) => r.route);
+  return {
+    ...run,
+    result: run.result as NonNullable<typeof run.result>,
+    requests: made,
+    writes,
+    pullWrites: writes.filter((w) => !w.startsWith('PATCH /repos/{owner}/{repo}/issues/') && !w.endsWith('/issues')),
   };
 }
 
@@ -68,27 +70,32 @@ describe('refresh on conflict', () => {
       (p) => p.state === 'open' && p.head.ref.startsWith('onboarding/'),
     );
     expect(pulls).toHaveLength(ACCOUNTS);
-    const refresh = refresher();
     const first = await refresh();
     expect(first.result).toMatchObject({ outcome: 'refreshed', checked: ACCOUNTS, refreshed: [] });
+    expect(first.result.dashboard?.outcome).toBe('created');
+    // The next run sees the dashboard it wrote (the issue activity moved), and writes nothing.
+    const settled = await refresh();
+    expect([settled.result.outcome, settled.writes]).toEqual(['refreshed', []]);
 
     // Act: an idle refresh, then merge in random order with a refresh after each merge
     const idle = await refresh();
     let refreshWrites = 0;
+    let dashboardWrites = 0;
     const merged: number[] = [];
     for (const pull of shuffle(pulls, 12)) {
       const merge = await env.github.octokit.rest.pulls.merge({ ...repo(), pull_number: pull.number });
       expect(merge.data.merged).toBe(true);
       merged.push(pull.number);
       const run = await refresh();
-      refreshWrites += run.writes.length;
+      refreshWrites += run.pullWrites.length;
+      dashboardWrites += run.writes.length - run.pullWrites.length;
       expect(run.result.unknown).toEqual([]);
       expect(run.result.refreshed.every((r) => r.outcome === 'updated' && r.reason === 'conflict')).toBe(true);
     }
 
     // Assess
     expect(idle.result.outcome).toBe('idle');
-    expect(idle.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref} 304']);
+    expect(idle.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['GET /repos/{owner}/{repo}/issues 304']);
     expect(idle.writes).toEqual([]);
     expect(merged).toHaveLength(ACCOUNTS);
     const workflow = (await gh().readFile('main', WORKFLOW)) as string;
@@ -101,16 +108,18 @@ describe('refresh on conflict', () => {
     expect(await lintWorkflow(workflow)).toEqual([]);
     // Each merge leaves the others conflicting on the matrix line: each is regenerated with 4 writes.
     expect(refreshWrites).toBe(4 * ((ACCOUNTS * (ACCOUNTS - 1)) / 2));
+    // One dashboard edit per merge: one account more onboarded, one pull request fewer.
+    expect(dashboardWrites).toBe(ACCOUNTS);
     expect(gh().invalidRequests).toEqual([]);
-    // The final base is quiet again.
+    // The final base is quiet again (after one run that sees the last dashboard edit).
+    expect((await refresh()).writes).toEqual([]);
     expect((await refresh()).result.outcome).toBe('idle');
-  }, 600_000);
+  }, 1_200_000);
 
   it('never touches a pull request a person pushed to, even when it conflicts', async () => {
     // Prepare: two onboarding pull requests; a person pushes to one
     const [edited, other] = await Promise.all([env.createAccount('owned-by-rita'), env.createAccount('merged-first')]);
     await Promise.all([edited, other].flatMap((c) => c.events.map((e) => env.deliver(e))));
-    const refresh = refresher();
     await refresh();
     const branch = `onboarding/${edited.accountId}`;
     const personal = await gh().store.commitFiles(
@@ -133,7 +142,72 @@ describe('refresh on conflict', () => {
     };
     expect(ritaPull.mergeable).toBe(false);
     expect(ritaPull.head.sha).toBe(personal);
-    expect(run.writes).toEqual([]);
+    expect(run.pullWrites).toEqual([]);
     expect(run.result.refreshed).toEqual([]);
   }, 120_000);
+
+  it('keeps one dashboard issue: the pull requests, a ticked box re-run at the next refresh and unticked, drift from a sweep', async () => {
+    // Prepare: a person's issue with the dashboard's title but no marker, and two new accounts
+    const { data: lookalike } = await env.github.octokit.rest.issues.create({
+      ...repo(),
+      title: DASHBOARD_TITLE,
+      body: "My own notes, not the tool's.",
+    });
+    const [a, b] = await Promise.all([env.createAccount('dash-alpha'), env.createAccount('dash-bravo')]);
+    await Promise.all([a, b].flatMap((c) => c.events.map((e) => env.deliver(e))));
+    await refresh();
+    await refresh();
+    const shown = (await dashboardIssue(env))?.body ?? '';
+
+    // Act 1: an idle refresh
+    const idle = await refresh();
+
+    // Act 2: a person ticks alpha's box; the next refresh
+    expect(await tickDashboardBox(env, a.accountId)).toBe(true);
+    const ticked = await refresh();
+    const after = await dashboardIssue(env);
+    const again = await refresh();
+
+    // Act 3: bravo merged, its role deleted; a sweep in report mode renders its drift on the dashboard
+    const bravoPull = (await gh().listPulls()).find(
+      (p) =>
+        (p as { head: { ref: string }; state: string }).head.ref === `onboarding/${b.accountId}` &&
+        (p as { state: string }).state === 'open',
+    ) as { number: number };
+    await env.github.octokit.rest.pulls.merge({ ...repo(), pull_number: bravoPull.number });
+    await deleteCicdRole(b.accountId);
+    const sweep = await env.runReconcile('report');
+    const drifted = (await dashboardIssue(env))?.body ?? '';
+
+    // Assess
+    const line = (body: string, id: string) => body.split('\n').find((l) => l.includes(`<!-- account:${id} -->`)) ?? '';
+    expect(line(shown, a.accountId)).toMatch(
+      /^- \[ \] `\d{12}` `aws-accounts\/dash-alpha` · pull request \[#\d+\]\(.+\): mergeable/,
+    );
+    expect(shown).toMatch(/\| pull request open \| \d+ \(\d+ mergeable, 0 conflicting\) \|/);
+    expect(idle.result.outcome).toBe('idle');
+    expect(idle.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['GET /repos/{owner}/{repo}/issues 304']);
+    expect(idle.writes).toEqual([]);
+    expect(ticked.result.dashboard?.reruns).toEqual([
+      { accountId: a.accountId, executionName: expect.stringMatching(/^dashboard-\d{12}-\w+$/), outcome: 'started' },
+    ]);
+    expect(ticked.executions).toEqual([
+      expect.objectContaining({ input: { accountId: a.accountId, force: true }, status: 'SUCCEEDED' }),
+    ]);
+    expect(line(after?.body ?? '', a.accountId)).toMatch(/^- \[ \] /);
+    expect(again.executions).toEqual([]);
+    expect(again.writes).toEqual([]);
+    expect(sweep.outcome.status).toBe('SUCCEEDED');
+    expect(line(drifted, b.accountId)).toMatch(/onboarded · drift: `role-missing`/);
+    // The person's look-alike issue was never touched.
+    const { data: untouched } = await env.github.octokit.rest.issues.get({ ...repo(), issue_number: lookalike.number });
+    expect([untouched.body, untouched.updated_at]).toEqual([lookalike.body, lookalike.updated_at]);
+    expect(gh().invalidRequests).toEqual([]);
+  }, 300_000);
 });
+
+/** Deletes an account's cicd role (as a person in the account would), for the sweep to find `role-missing`. */
+async function deleteCicdRole(accountId: string): Promise<void> {
+  const state = env.aws.standIn?.state as NonNullable<LocalEnvironment['aws']['standIn']>['state'];
+  state.deleteRole(accountId, env.config.cicdRoleName, { force: true });
+}

@@ -142,7 +142,8 @@ describe('onboarding alarms and failure topic key', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [topicRef],
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    // The onboarding's, the reconcile's (and its drift alarm) and the refresh's three (infra/constructs/refresh-workflow.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
   });
 
   it('says in each alarm what happened and what to do', () => {
@@ -152,7 +153,7 @@ describe('onboarding alarms and failure topic key', () => {
     );
 
     // Assess
-    expect(descriptions).toHaveLength(7);
-    for (const description of descriptions) expect(description).toMatch(/redrive|drift report/i);
+    expect(descriptions).toHaveLength(10);
+    for (const description of descriptions) expect(description).toMatch(/redrive|drift report|next scheduled run/i);
   });
 });

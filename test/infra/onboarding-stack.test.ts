@@ -137,8 +137,8 @@ describe('onboarding stack', () => {
       parseConfig(JSON.parse(renderJoin(fn.Properties.Environment.Variables.ONBOARDING_CONFIG, '999999999999'))),
     );
 
-    // Assess: the onboarding workflow's three functions and the reconcile workflow's four.
-    expect(configs).toHaveLength(7);
+    // Assess: the onboarding workflow's three functions, the reconcile workflow's four and the refresh.
+    expect(configs).toHaveLength(8);
     for (const config of configs) {
       expect(config).toEqual({ ...synth.config, managementAccountId: '999999999999' });
     }
@@ -148,8 +148,9 @@ describe('onboarding stack', () => {
     // Act
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
 
-    // Assess: per workflow, one per function and one for its state machine: 4 for onboarding (3 functions), 5 for reconcile (4).
-    expect(logGroups).toHaveLength(9);
+    // Assess: per workflow, one per function and one for its state machine: 4 for onboarding (3 functions), 5 for
+    // reconcile (4), 2 for the refresh (1).
+    expect(logGroups).toHaveLength(11);
     expect(Object.keys(resourcesIn(template, onboarding, 'AWS::Logs::LogGroup'))).toHaveLength(4);
     for (const logGroup of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
@@ -172,12 +173,12 @@ describe('onboarding stack', () => {
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(definitionPlaceholders(ONBOARD_ACCOUNT_ASL));
   });
 
-  it('names the partition of every ARN in both definitions through the Partition substitution', () => {
+  it('names the partition of every ARN in every definition through the Partition substitution', () => {
     // Act
     const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
 
-    // Assess
-    expect(machines).toHaveLength(2);
+    // Assess: onboarding, reconcile, refresh
+    expect(machines).toHaveLength(3);
     for (const { Properties: props } of machines) {
       expect(props.DefinitionString).not.toMatch(/arn:aws/);
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a definition substitution, not a JavaScript template
@@ -211,6 +212,7 @@ describe('onboarding stack', () => {
       'Inventory',
       'OpenPullRequest',
       'ReadRepository',
+      'Refresh',
       'Report',
       'ResolveAccount',
     ]);
@@ -342,14 +344,18 @@ describe('onboarding stack', () => {
     expect(readers[2]?.map((s) => s.Resource)).toEqual([
       'arn:aws:secretsmanager:us-east-1:000000000000:secret:github-token-AbCdEf',
     ]);
-    // In the whole stack, only these two roles: reconcile-inventory reads the Terraform repo too.
+    // In the whole stack, only these three roles: reconcile-repo reads the Terraform repo, the refresh rewrites its own PRs.
     const roleRef = (fn: typeof onboarding.openPullRequest) => [
       { Ref: stack.getLogicalId(fn.role?.node.defaultChild as CfnElement) },
     ];
     expect(policiesReadingSecrets.map((p) => p.Properties.Roles)).toEqual(
-      expect.arrayContaining([roleRef(onboarding.openPullRequest), roleRef(stack.reconcile.repository)]),
+      expect.arrayContaining([
+        roleRef(onboarding.openPullRequest),
+        roleRef(stack.reconcile.repository),
+        roleRef(stack.refresh?.refresh as typeof onboarding.openPullRequest),
+      ]),
     );
-    expect(policiesReadingSecrets).toHaveLength(2);
+    expect(policiesReadingSecrets).toHaveLength(3);
   });
 
   it('grants a secret given by partial ARN with the 6-character suffix wildcard Secrets Manager adds', () => {

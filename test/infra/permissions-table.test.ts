@@ -175,8 +175,15 @@ function synthBothStacks(onboarding: OnboardingConfigInput, tooling: ToolingConf
   ];
 }
 
-/** No lock file, no lock table, no Control Tower: only the rows marked "always" apply. */
-const allOff: OnboardingConfigInput = { ...minimalConfig, terraform: { useLockfile: false } };
+/** No lock file, no lock table, no Control Tower, no refresh: only the rows marked "always" apply. */
+const allOff: OnboardingConfigInput = {
+  ...minimalConfig,
+  terraform: { useLockfile: false },
+  refresh: { enabled: false },
+  dashboard: { enabled: false },
+};
+/** What the necessity test runs with (test/e2e/permissions-necessity.test.ts): the defaults, refresh and dashboard on. */
+const necessityConfig: OnboardingConfigInput = { ...allOff, refresh: { enabled: true }, dashboard: { enabled: true } };
 
 describe('permission table (infra/PERMISSIONS.md)', () => {
   const rows = readPermissionsTable(readFileSync(TABLE_FILE, 'utf8'));
@@ -223,7 +230,7 @@ describe('permission table (infra/PERMISSIONS.md)', () => {
 
   it('lists every statement of every function role in the generated necessity table, in policy order', () => {
     // Prepare
-    const [onboarding] = synthBothStacks(allOff, { organizationId: 'o-a1b2c3d4e5' });
+    const [onboarding] = synthBothStacks(necessityConfig, { organizationId: 'o-a1b2c3d4e5' });
 
     // Act
     const generated = readGeneratedTable(readFileSync(TABLE_FILE, 'utf8'));

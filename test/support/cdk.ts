@@ -31,6 +31,7 @@ const FUNCTION_NAMES = [
   'reconcile-check',
   'reconcile-repo',
   'reconcile-report',
+  'refresh',
 ];
 let placeholderDir: string | undefined;
 

@@ -3,15 +3,19 @@
  * on the embedded stand-ins with IAM evaluated, and the generated table of infra/PERMISSIONS.md that records which flow
  * fails without which statement. A flow answers the problems it saw: none when it did everything it should.
  */
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DASHBOARD_DRIFT_KEY, isDashboard } from '../../functions/lib/dashboard';
 import type { LocalEnvironment, ReconcileRun } from '../../local/environment';
 import type { FunctionName } from '../../local/function-roles';
 
-export type FlowName = 'new-account' | 'existing-account' | 'reconcile';
+export type FlowName = 'new-account' | 'existing-account' | 'reconcile' | 'refresh';
 
 export const FLOWS: Record<FlowName, string> = {
   'new-account': 'onboarding of a new account (both CreateAccount events)',
   'existing-account': 'onboarding of an existing account in an OU (by id)',
   reconcile: 'reconcile sweep in remediate mode (one account drifted)',
+  refresh:
+    'refresh with the dashboard (its first render; then a box ticked: the pull request regenerated with force, the onboarding re-run)',
 };
 
 /** The flows that exercise a function's role. */
@@ -26,6 +30,7 @@ export const FLOWS_OF: Record<FunctionName, FlowName[]> = {
   // Synthesized only with offboarding.enabled, which the necessity environment leaves off (infra/PERMISSIONS.md).
   'resolve-departure': [],
   'open-offboarding-pull-request': [],
+  refresh: ['refresh'],
 };
 
 /** Statements the Lambda service uses, not the function's code: no call of a flow needs them. */
@@ -114,6 +119,79 @@ export async function reconcileFlow(env: LocalEnvironment, drifted: string) {
   const run = await env.runReconcile('remediate', { startTime });
   const fingerprint = reconcileFingerprint(env, run, callsBefore);
   return { fingerprint, restored: state.findRole(drifted, env.config.cicdRoleName) !== undefined };
+}
+
+/** The open issue carrying the dashboard marker, as listed. */
+export async function dashboardIssue(env: LocalEnvironment) {
+  const { owner, repo, octokit } = env.github;
+  const { data } = await octokit.rest.issues.listForRepo({ owner, repo, state: 'open', per_page: 100 });
+  return data.find((i) =>
+    isDashboard({
+      number: i.number,
+      state: 'open',
+      body: i.body,
+      updatedAt: i.updated_at,
+      isPullRequest: !!i.pull_request,
+    }),
+  );
+}
+
+/** Ticks the box of `accountId` on the dashboard issue, as a person does in the browser; false when there is none. */
+export async function tickDashboardBox(env: LocalEnvironment, accountId: string): Promise<boolean> {
+  const { owner, repo, octokit } = env.github;
+  const issue = await dashboardIssue(env);
+  const box = `- [ ] \`${accountId}\``;
+  if (!issue?.body?.includes(box)) return false;
+  await octokit.rest.issues.update({
+    owner,
+    repo,
+    issue_number: issue.number,
+    body: issue.body.replace(box, `- [x] \`${accountId}\``),
+  });
+  return true;
+}
+
+/**
+ * A refresh of a new account in an OU, with nothing remembered (its state object deleted) and a reconcile drift on
+ * file: the first run renders
+ * the dashboard; a person ticks the new account's box; the second run regenerates that account's pull request
+ * (`force`), starts its re-run and unticks the box.
+ */
+export async function refreshFlow(env: LocalEnvironment, name: string): Promise<string[]> {
+  // An account in an OU (Workloads/Prod), as regenerating its folder reads the OU path.
+  const prod = standIn(env).state.findOrganizationalUnit('Prod')?.id as string;
+  const accountId = standIn(env).state.createAccount({ name, parentId: prod }).id as string;
+  const problems = await existingAccountFlow(env, accountId);
+  if (problems.length > 0) return problems.map((p) => `onboarding: ${p}`);
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: env.aws.endpoint,
+    credentials: env.aws.credentials,
+    forcePathStyle: true,
+  });
+  const Bucket = env.env.REFRESH_BUCKET as string;
+  await s3.send(new DeleteObjectCommand({ Bucket, Key: 'refresh/state.json' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket,
+      Key: DASHBOARD_DRIFT_KEY,
+      Body: JSON.stringify({ runId: 'necessity', accounts: [{ accountId, drift: ['role-missing'] }] }),
+    }),
+  );
+  const first = await env.runRefresh({});
+  if (first.outcome.status !== 'SUCCEEDED') return outcomeProblems('first refresh', first.outcome as never);
+  if (!(await tickDashboardBox(env, accountId))) return [`the dashboard does not show ${accountId}`];
+  const second = await env.runRefresh({ force: [accountId] });
+  if (second.outcome.status !== 'SUCCEEDED') return outcomeProblems('second refresh', second.outcome as never);
+  const found: string[] = [];
+  if (!second.result?.refreshed.some((r) => r.accountId === accountId && r.outcome === 'updated')) {
+    found.push(`the pull request of ${accountId} was not regenerated`);
+  }
+  if (second.executions.filter((e) => e.status === 'SUCCEEDED').length !== 1) {
+    found.push(`re-runs: ${JSON.stringify(second.executions.map((e) => e.status))}, not one that succeeded`);
+  }
+  if ((await dashboardIssue(env))?.body?.includes(`- [x] \`${accountId}\``)) found.push('the box is still ticked');
+  return found;
 }
 
 // ---- the generated table of infra/PERMISSIONS.md ----------------------------------------------------------------------
