@@ -60,7 +60,8 @@ export const floorTotal = (items: readonly FloorItem[]): number => items.reduce(
  * The fewest AWS calls a new onboarding can make: read the account, walk its OU path to the root (for the OU
  * filters and the repo folder), read its tags — twice, since ensure-cicd-role reads the account itself rather than
  * trust its input (filters applied as if invoked directly, and the organization id the trust requires) —, get into the
- * account, create the role, attach each policy; plus the GitHub secret once per cold container of open-pull-request.
+ * account, claim the account creation, create the role, attach each policy; plus the GitHub secret once per cold
+ * container of open-pull-request.
  */
 export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; coldContainer: boolean }): FloorItem[] {
   const twice = 'by resolve-account, and again by ensure-cicd-role';
@@ -69,6 +70,7 @@ export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; co
     { call: 'ListParents', count: 2 * (opts.ouDepth + 1), why: `one per level up to the root, ${twice}` },
     { call: 'DescribeOrganizationalUnit', count: 2 * opts.ouDepth, why: `name of each OU on the path, ${twice}` },
     { call: 'ListTagsForResource', count: 2, why: `tag filters, ${twice}` },
+    { call: 'PutObject', count: 1, why: 'the account claim (one writer per account creation: a conditional put)' },
     { call: 'AssumeRole', count: 1, why: 'into the member access role' },
     {
       call: 'CreateRole',
@@ -87,7 +89,8 @@ export function awsOnboardingFloor(opts: { ouDepth: number; policies: number; co
 export function awsRerunFloor(opts: { ouDepth: number; coldContainer: boolean }): FloorItem[] {
   return [
     ...awsOnboardingFloor({ ouDepth: opts.ouDepth, policies: 0, coldContainer: opts.coldContainer }).filter(
-      (i) => i.call !== 'CreateRole',
+      // A re-run by hand claims nothing: the claim is of an account creation's events.
+      (i) => i.call !== 'CreateRole' && i.call !== 'PutObject',
     ),
     { call: 'GetRole', count: 1, why: 'the role as it is (trust policy, tags, boundary)' },
     { call: 'ListAttachedRolePolicies', count: 1, why: 'are the configured policies still attached' },

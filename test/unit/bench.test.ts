@@ -64,14 +64,15 @@ describe('bench call tallies and floors', () => {
     expect(describeTally({})).toBe('none');
   });
 
-  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 13, and 14 in a cold container', () => {
+  it('puts the AWS floor of a new onboarding one OU below the root with one policy at 14 (the claim included), and 15 in a cold container', () => {
     // Act
     const warm = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: false });
     const cold = awsOnboardingFloor({ ouDepth: 1, policies: 1, coldContainer: true });
     // Assess
-    expect(floorTotal(warm)).toBe(13);
-    expect(floorTotal(cold)).toBe(14);
+    expect(floorTotal(warm)).toBe(14);
+    expect(floorTotal(cold)).toBe(15);
     expect(cold.map((i) => i.call)).toContain('GetSecretValue');
+    expect(warm.map((i) => i.call)).toContain('PutObject');
   });
 
   it('grows the AWS floor by four calls per OU level (two functions read the path) and one per policy', () => {
@@ -79,8 +80,8 @@ describe('bench call tallies and floors', () => {
     const atRoot = floorTotal(awsOnboardingFloor({ ouDepth: 0, policies: 1, coldContainer: false }));
     const twoDown = floorTotal(awsOnboardingFloor({ ouDepth: 2, policies: 3, coldContainer: false }));
     // Assess
-    expect(atRoot).toBe(9);
-    expect(twoDown).toBe(9 + 8 + 2);
+    expect(atRoot).toBe(10);
+    expect(twoDown).toBe(10 + 8 + 2);
   });
 
   it('makes the no-change re-run floor reads only: GetRole and ListAttachedRolePolicies, no CreateRole or AttachRolePolicy', () => {
@@ -89,6 +90,7 @@ describe('bench call tallies and floors', () => {
     // Assess
     expect(rerun.map((i) => i.call)).not.toContain('CreateRole');
     expect(rerun.map((i) => i.call)).not.toContain('AttachRolePolicy');
+    expect(rerun.map((i) => i.call)).not.toContain('PutObject');
     expect(floorTotal(rerun)).toBe(13);
   });
 
