@@ -3,6 +3,7 @@ import type { OnboardingConfig } from '../../functions/lib/config';
 import { DRIFT_CLASSES, type InventoryAccount, orphanFolders, repoDrift, summarize } from '../../functions/lib/drift';
 import { WorkflowMatrixNotFound } from '../../functions/lib/errors';
 import type { RepoObservation as RepoSnapshot } from '../../functions/lib/repo-plan';
+import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import { desiredStatement, desiredTrust } from '../support/ensure-cicd-role-fixtures';
 import {
   accounts,
@@ -80,6 +81,23 @@ describe('roleDrift', () => {
     expect(finding?.class).toBe('trust-policy-changed');
     expect(finding?.detail).toContain('principal arn:aws:iam::999999999999:root is not expected');
     expect(finding?.remediable).toBe(true);
+  });
+
+  it('reports a trust without aws:PrincipalOrgID (written before) as trust-policy-changed, and its update as clean', () => {
+    // Prepare
+    const organization = 'o-a1b2c3d4e5';
+    const updated = buildTrustPolicy(config, 'aws', organization);
+
+    // Act
+    const before = planRole(present(desiredTrust), config, 'aws', organization);
+    const after = planRole(present(updated), config, 'aws', organization);
+
+    // Assess
+    expect(before.map((c) => [c.class, c.remediable, c.action.type])).toEqual([
+      ['trust-policy-changed', true, 'update-trust'],
+    ]);
+    expect(before[0]?.detail).toBe(`condition StringEquals aws:principalorgid=${organization} is missing`);
+    expect(after).toEqual([]);
   });
 
   it('reports trust-principal-rewritten when IAM replaced the deleted tooling role by its AROA id', () => {

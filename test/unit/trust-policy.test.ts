@@ -26,6 +26,28 @@ describe('buildTrustPolicy', () => {
     ]);
   });
 
+  it('requires the organization of the pipeline role (aws:PrincipalOrgID) when the organization is known', () => {
+    // Act
+    const withExternalId = buildTrustPolicy(testConfig(), 'aws', 'o-a1b2c3d4e5');
+    const without = buildTrustPolicy(testConfig({ externalId: undefined }), 'aws', 'o-a1b2c3d4e5');
+
+    // Assess
+    expect(withExternalId.Statement).toEqual([
+      {
+        ...desiredStatement,
+        Condition: { StringEquals: { 'sts:ExternalId': 'acme-terraform', 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      },
+    ]);
+    expect(without.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: PIPELINE_ROLE_ARN },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      },
+    ]);
+  });
+
   it('names the pipeline role with its path and partition', () => {
     // Act
     const policy = buildTrustPolicy(testConfig({ pipelineRolePath: '/ci/' }), 'aws-cn');
