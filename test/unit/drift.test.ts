@@ -89,8 +89,8 @@ describe('roleDrift', () => {
     const updated = buildTrustPolicy(config, 'aws', organization);
 
     // Act
-    const before = planRole(present(desiredTrust), config, 'aws', organization);
-    const after = planRole(present(updated), config, 'aws', organization);
+    const before = planRole(present(desiredTrust), config, 'aws', { organizationId: organization });
+    const after = planRole(present(updated), config, 'aws', { organizationId: organization });
 
     // Assess
     expect(before.map((c) => [c.class, c.remediable, c.action.type])).toEqual([
