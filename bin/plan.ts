@@ -71,7 +71,9 @@ export async function planCommand(
     out.line(
       `Account ${account.name} (${accountId}) would be ${selection.decision === 'wait' ? 'waited for' : 'skipped'}: ${selection.reason}`,
     );
-    out.line('  nothing would change; --force bypasses the OU, tag and id filters (never the management or tooling account)');
+    out.line(
+      '  nothing would change; --force bypasses the OU, tag and id filters (never the management or tooling account)',
+    );
     return EXIT.ok;
   }
 
