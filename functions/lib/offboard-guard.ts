@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import { parse } from 'yaml';
 import type { OnboardingConfig } from './config';
 import { UnsafeChange } from './errors';
 import type { OffboardCommit, OffboardObservation } from './offboard-plan';
+import { parsedWorkflowEdit } from './safe-change';
 import type { AccountId } from './types';
 
 /**
@@ -43,17 +43,7 @@ export function assertSafeOffboarding(
     }
   }
   if (!change.workflowChanged) return;
-  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
-    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
-  }
-  let before: unknown;
-  let after: unknown;
-  try {
-    before = parse(base.workflowText);
-    after = parse(change.workflowText);
-  } catch (err) {
-    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
-  }
+  const { before, after } = parsedWorkflowEdit(base, change.workflowText, workflowPath);
   if (!isDeepStrictEqual(after, withoutEntries(before, matrixKey, ours))) {
     throw new UnsafeChange(
       `Refusing to push: the edit of ${workflowPath} changes more than taking account ${accountId}'s folders out of the ${matrixKey} matrix`,

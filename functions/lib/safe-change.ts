@@ -39,17 +39,7 @@ export function assertSafeChange(
     }
   }
   if (!change.workflowChanged) return;
-  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
-    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
-  }
-  let before: unknown;
-  let after: unknown;
-  try {
-    before = parse(base.workflowText);
-    after = parse(change.workflowText);
-  } catch (err) {
-    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
-  }
+  const { before, after } = parsedWorkflowEdit(base, change.workflowText, workflowPath);
   if (!isDeepStrictEqual(withoutAddedEntry(after, before, matrixKey, folder), before)) {
     throw new UnsafeChange(
       `Refusing to push: the edit of ${workflowPath} changes more than adding ${folder} to the ${matrixKey} matrix`,
@@ -79,17 +69,7 @@ export function assertSafeBatchChange(
   const outside = change.files.find((f) => !folders.some((folder) => f.path.startsWith(`${folder}/`)));
   if (outside) throw new UnsafeChange(`Refusing to push: ${outside.path} is outside the batch's folders`);
   if (!change.workflowChanged) return;
-  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
-    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
-  }
-  let before: unknown;
-  let after: unknown;
-  try {
-    before = parse(base.workflowText);
-    after = parse(change.workflowText);
-  } catch (err) {
-    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
-  }
+  const { before, after } = parsedWorkflowEdit(base, change.workflowText, workflowPath);
   const stripped = folders.reduce((doc, folder) => withoutAddedEntry(doc, before, matrixKey, folder), after);
   if (!isDeepStrictEqual(stripped, before)) {
     throw new UnsafeChange(
@@ -120,4 +100,23 @@ function withoutAddedEntry(after: unknown, before: unknown, matrixKey: string, f
     jobs[name] = { ...job, strategy: { ...job.strategy, matrix: { ...job.strategy.matrix, [matrixKey]: kept } } };
   }
   return { ...after, jobs };
+}
+
+/**
+ * The base branch's workflow and its edited text, both parsed, for a last guard to compare.
+ * @throws UnsafeChange when the edited workflow is not the one read from the base branch, or either does not parse.
+ */
+export function parsedWorkflowEdit(
+  base: Pick<RepoObservation, 'workflowText' | 'workflowPath'>,
+  editedText: string,
+  workflowPath: string,
+): { before: unknown; after: unknown } {
+  if (base.workflowText === undefined || base.workflowPath !== workflowPath) {
+    throw new UnsafeChange(`Refusing to push: ${workflowPath} is not the workflow read from the base branch`);
+  }
+  try {
+    return { before: parse(base.workflowText), after: parse(editedText) };
+  } catch (err) {
+    throw new UnsafeChange(`Refusing to push: the workflow edit does not parse (${(err as Error).message})`);
+  }
 }
