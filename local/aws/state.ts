@@ -373,22 +373,7 @@ export class AwsState {
     this.accountsByEmail.set(email.toLowerCase(), id);
     this.childAccounts.get(parentId)?.add(id);
     const accessRoleName = input.accessRoleName ?? this.options.accessRoleName;
-    if (accessRoleName) {
-      this.createRole(id, {
-        roleName: accessRoleName,
-        assumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${this.managementAccountId}:root` },
-              Action: 'sts:AssumeRole',
-            },
-          ],
-        },
-      });
-      this.attachRolePolicy(id, accessRoleName, 'arn:aws:iam::aws:policy/AdministratorAccess');
-    }
+    if (accessRoleName) this.createAccessRole(id, accessRoleName);
     return account;
   }
 
