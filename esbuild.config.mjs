@@ -5,7 +5,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { readTemplatesDir, templatesDir, templatesPlugin } from './local/templates-module.mjs';
+import { readTemplatesDir, templatesDir, templatesPlugin } from './infra/templates-module.mjs';
 
 const root = new URL('.', import.meta.url).pathname;
 const functionsDir = join(root, 'functions');

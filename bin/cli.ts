@@ -4,7 +4,7 @@
  * 0 ok, 1 execution failed / drift found, 2 usage, 3 configuration or credentials.
  */
 import { realpathSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { logger } from '../functions/lib/logger';
 import { backfillCommand } from './backfill';
 import { doctorCommand } from './doctor';
@@ -114,45 +114,6 @@ function program(io: Io, setCode: (code: ExitCode) => void): Command {
     .description('check every prerequisite read-only, one line each with the fix (exit 1 when any is not met)')
     .option('--sample <n>', 'member accounts to try the access role in (the most recently joined)', '3')
     .action((flags: { sample: string }, command: Command) => run(() => doctorCommand(flags, globals(command), io)));
-
-  cli
-    .command('local')
-    .description('what `npm start` runs: the whole onboarding on this machine against embedded stand-ins')
-    .addOption(new Option('--accounts <n>', 'create N new accounts at once').default('1'))
-    .option('--keep <dir>', 'leave the resulting git repository in DIR')
-    .option('--repo <owner/name>', 'the repository at --github-endpoint')
-    .option('--allow-real-accounts', 'let --aws-endpoint be AWS itself, where real accounts are created', false)
-    .action(
-      async (
-        flags: { accounts: string; keep?: string; repo?: string; allowRealAccounts: boolean },
-        command: Command,
-      ) => {
-        const options = globals(command);
-        const accounts = Number(flags.accounts);
-        if (!Number.isInteger(accounts) || accounts < 1 || accounts > 50) {
-          io.stderr(`--accounts expects a whole number from 1 to 50, got "${flags.accounts}"\n`);
-          return setCode(EXIT.usage);
-        }
-        if (options.githubEndpoint && !flags.repo) {
-          io.stderr('--github-endpoint needs --repo OWNER/NAME\n');
-          return setCode(EXIT.usage);
-        }
-        const { runLocal } = await import('../local/run');
-        // The same exit codes as the CLI's: 0 ok, 1 an onboarding failed, 3 setup (endpoints, organization, repository).
-        const code = await runLocal({
-          accounts,
-          keepDir: flags.keep,
-          awsEndpoint: options.awsEndpoint,
-          allowRealAccounts: flags.allowRealAccounts,
-          githubEndpoint: options.githubEndpoint,
-          repo: flags.repo,
-          json: options.json,
-          stdout: io.stdout,
-          stderr: io.stderr,
-        });
-        setCode(code);
-      },
-    );
 
   return cli;
 }

@@ -1,12 +1,12 @@
 import { CfnOutput, aws_iam as iam, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OnboardingConfig } from '../functions/lib/config';
-import { readTemplateSets, templatesDir } from '../local/templates-module.mjs';
 import { InvitedAccountWorkflow, MovedAccountWorkflow, validateProfiles } from './constructs/lifecycle-workflows';
 import { OffboardingWorkflow } from './constructs/offboarding-workflow';
 import { OnboardingWorkflow } from './constructs/onboarding-workflow';
 import { ReconcileWorkflow } from './constructs/reconcile-workflow';
 import { RefreshWorkflow } from './constructs/refresh-workflow';
+import { readTemplateSets, templatesDir } from './templates-module.mjs';
 
 export interface OnboardingStackProps extends StackProps {
   readonly config: OnboardingConfig;

@@ -1,5 +1,5 @@
-// Generated from templates/ by local/templates-module.mjs: do not edit. After changing templates/, run
-// `node local/templates-module.mjs`; the build (esbuild.config.mjs) always embeds the folder itself.
+// Generated from templates/ by infra/templates-module.mjs: do not edit. After changing templates/, run
+// `node infra/templates-module.mjs`; the build (esbuild.config.mjs) always embeds the folder itself.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: HCL interpolation written literally in the templates
 
 /** The Terraform templates of an account folder: file name -> template text. */

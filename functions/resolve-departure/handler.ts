@@ -1,8 +1,8 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import * as z from 'zod/mini';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
+import { defineHandler, executionIdSchema } from '../lib/define-handler';
 import { type DepartureDecision, decideDeparture, parseDepartureInput } from '../lib/departure';
-import { defineHandler, executionIdSchema } from '../lib/handler';
 import { logger } from '../lib/logger';
 
 export interface ResolveDepartureDeps {

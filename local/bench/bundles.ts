@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { templatesDir, templatesPlugin } from '../templates-module.mjs';
+import { templatesDir, templatesPlugin } from '../../infra/templates-module.mjs';
 import { median } from './stats';
 
 const run = promisify(execFile);

@@ -305,7 +305,7 @@ describe('oidc-account-onboarding CLI', () => {
     });
 
     // Assess
-    for (const command of ['run', 'status', 'reconcile', 'plan', 'local']) expect(stdout).toContain(`  ${command} `);
+    for (const command of ['run', 'status', 'reconcile', 'plan']) expect(stdout).toContain(`  ${command} `);
     expect(stdout).toContain('Exit codes: 0 ok');
   }, 60_000);
 });

@@ -7,7 +7,6 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { main } from '../../bin/cli';
 import { type BareAwsStandIn, startAwsStandIn } from '../../local/aws/server';
 import { startLocalEnvironment } from '../../local/environment';
 import { type GitHubStandIn, startGitHubStandIn } from '../../local/github/server';
@@ -205,26 +204,6 @@ describe('npm start when setting up fails', () => {
     expect(stderr).toContain('--allow-real-accounts');
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(document).toMatchObject({ ok: false, exitCode: 3, error: { name: 'RealAccountsRefused' } });
-  });
-
-  it('refuses AWS itself through the CLI too, with the same exit code', async () => {
-    // Prepare
-    let stderr = '';
-    const io = {
-      stdout: () => {},
-      stderr: (t: string) => {
-        stderr += t;
-      },
-    };
-
-    // Act
-    const code = await main(['--aws-endpoint', 'https://organizations.us-east-1.amazonaws.com', 'local'], io);
-
-    // Assess
-    expect(code).toBe(3);
-    expect(stderr).toMatch(
-      /^RealAccountsRefused: .*expected a stand-in or another AWS-compatible endpoint, or --allow-real-accounts/,
-    );
   });
 
   it('says the organization is unavailable when the endpoint has none and will not create one', async () => {

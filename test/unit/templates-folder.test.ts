@@ -13,7 +13,7 @@ import {
   templatesDir,
   templatesModuleSource,
   templatesPlugin,
-} from '../../local/templates-module.mjs';
+} from '../../infra/templates-module.mjs';
 
 const account: AccountContext & PlacedAccount = {
   accountId: '012345678901',
@@ -77,7 +77,7 @@ describe('templates/ folder', () => {
     expect(templates['backend.tf']).toContain('key     = "{{ state_key }}"');
   });
 
-  it('is what the checked-in generated module holds (run `node local/templates-module.mjs` if not)', () => {
+  it('is what the checked-in generated module holds (run `node infra/templates-module.mjs` if not)', () => {
     // Act
     const fromFolder = readTemplatesDir(DEFAULT_TEMPLATES_DIR);
 

@@ -4,7 +4,7 @@
 //
 // - esbuild.config.mjs bundles the module from the folder itself (templatesPlugin), so a deployment always
 //   embeds the folder as it is at build time, whatever the checked-in module holds;
-// - jest, tsc and tsx use the checked-in module, which `node local/templates-module.mjs` regenerates from
+// - jest, tsc and tsx use the checked-in module, which `node infra/templates-module.mjs` regenerates from
 //   templates/ and test/unit/templates-folder.test.ts checks to be up to date.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -67,8 +67,8 @@ export function templatesModuleSource(templates, sets = {}) {
     '  },',
   ]);
   return [
-    '// Generated from templates/ by local/templates-module.mjs: do not edit. After changing templates/, run',
-    '// `node local/templates-module.mjs`; the build (esbuild.config.mjs) always embeds the folder itself.',
+    '// Generated from templates/ by infra/templates-module.mjs: do not edit. After changing templates/, run',
+    '// `node infra/templates-module.mjs`; the build (esbuild.config.mjs) always embeds the folder itself.',
     '// biome-ignore-all lint/suspicious/noTemplateCurlyInString: HCL interpolation written literally in the templates',
     '',
     '/** The Terraform templates of an account folder: file name -> template text. */',

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
+import { accountIdSchema, defineHandler } from '../../functions/lib/define-handler';
 import { InvalidInput } from '../../functions/lib/errors';
-import { accountIdSchema, defineHandler } from '../../functions/lib/handler';
 
 describe('defineHandler: the shape every Lambda handler shares', () => {
   const calls: string[] = [];
