@@ -1,0 +1,101 @@
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Octokit } from '@octokit/rest';
+import { isServerError, isThrottling, rethrowAws } from './aws-errors';
+import { configFromEnv } from './config';
+import { DASHBOARD_DRIFT_KEY, type DashboardDrift } from './dashboard';
+import { ConfigError } from './errors';
+import { createGitHubClient } from './github-client';
+import { readAccount } from './organization';
+import type { RefreshDeps, RefreshState, RefreshStateStore } from './refresh';
+
+/** The refresh function's AWS-backed dependencies: its state and the dashboard drift in S3, re-runs in Step Functions. */
+
+export type RefreshHandlerDeps = Omit<RefreshDeps, 'octokit'> & { github: () => Promise<Octokit> };
+
+/** Throttling and 5xx become AwsThrottled / AwsUnavailable (retried by the state machine); anything else unchanged. */
+const rethrowS3 = (err: unknown, what: string): never => {
+  if (isThrottling(err) || isServerError(err)) rethrowAws(err, what);
+  throw err;
+};
+
+/** A JSON object of the bucket, or undefined when there is none. */
+async function readJson<T>(client: S3Client, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse((await res.Body?.transformToString()) ?? 'null') as T | undefined;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+    return rethrowS3(err, `s3:GetObject of s3://${bucket}/${key}`);
+  }
+}
+
+/** The refresh's memory between runs: one small object, `refresh/state.json`, in REFRESH_BUCKET. */
+export function s3RefreshState(client: S3Client, bucket: string): RefreshStateStore {
+  const Key = 'refresh/state.json';
+  return {
+    read: () => readJson<RefreshState>(client, bucket, Key),
+    async write(state) {
+      try {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: JSON.stringify(state) }));
+      } catch (err) {
+        rethrowS3(err, `s3:PutObject of s3://${bucket}/${Key}`);
+      }
+    },
+  };
+}
+
+export function s3DashboardDrift(client: S3Client, bucket: string): () => Promise<DashboardDrift | undefined> {
+  return () => readJson<DashboardDrift>(client, bucket, DASHBOARD_DRIFT_KEY);
+}
+
+/** A re-run a person asked for on the dashboard: the onboarding with force, under a name unique to the tick. */
+export function sfnStartOnboarding(client: SFNClient, stateMachineArn: string) {
+  return async (accountId: string, name: string): Promise<'started' | 'exists'> => {
+    try {
+      await client.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ accountId, force: true }) }),
+      );
+      return 'started';
+    } catch (err) {
+      if (err instanceof ExecutionAlreadyExists) return 'exists';
+      return rethrowAws(err, `states:StartExecution of ${name}`);
+    }
+  };
+}
+
+/** `make()` once, kept while it succeeds; a failure is forgotten so the next call tries again. */
+export function keepOnSuccess<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make().catch((err: unknown) => {
+      made = undefined;
+      throw err;
+    });
+    return made;
+  };
+}
+
+export const refreshDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): RefreshHandlerDeps => {
+  const config = configFromEnv();
+  const bucket = env.REFRESH_BUCKET;
+  if (!bucket) throw new ConfigError('REFRESH_BUCKET is not set: the refresh keeps the last ETag there');
+  const standIn = Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+  const organizations = new OrganizationsClient({ region: 'us-east-1' });
+  const secrets = new SecretsManagerClient({});
+  const s3 = new S3Client(standIn ? { forcePathStyle: true } : {});
+  const onboarding = env.ONBOARDING_STATE_MACHINE_ARN;
+  const reconcileBucket = env.RECONCILE_BUCKET;
+  return {
+    config,
+    github: keepOnSuccess(() =>
+      createGitHubClient(config, secrets, { access: config.dashboard.enabled ? 'refresh' : 'write' }),
+    ),
+    state: s3RefreshState(s3, bucket),
+    readAccount: (accountId) => readAccount(organizations, accountId),
+    ...(onboarding ? { startOnboarding: sfnStartOnboarding(new SFNClient({}), onboarding) } : {}),
+    ...(reconcileBucket ? { readDrift: s3DashboardDrift(s3, reconcileBucket) } : {}),
+  };
+};
