@@ -19,10 +19,6 @@ export const DASHBOARD_MARKER = '<!-- oidc-account-onboarding:dashboard v1 -->';
 /** In the reconcile bucket: the drift of the last report, for the dashboard (reconcile-report writes, refresh reads). */
 export const DASHBOARD_DRIFT_KEY = 'runs/dashboard-drift.json';
 
-/** The refresh execution a reconcile run starts to render its drift on the dashboard (one per run). */
-export const dashboardRenderExecutionName = (runId: string): string =>
-  `reconcile-${runId.replace(/[^0-9A-Za-z_-]/g, '-')}-dashboard`.slice(0, 80);
-
 export type DashboardState = 'pull-request' | 'edited' | 'declined' | 'onboarded' | 'not-onboarded';
 
 export interface DashboardRow {

@@ -27,16 +27,7 @@ export function driftSubject({ summary }: DriftNotice): string {
 
 export function driftNotification({ summary, mode, remediation: r, reportKey }: DriftNotice): string {
   const counts = DRIFT_CLASSES.filter((c) => summary.counts[c] > 0).map((c) => `  ${c}: ${summary.counts[c]}`);
-  const started = new Set([...r.started, ...r.alreadyStarted].map((s) => s.accountId));
-  const deferred = new Set(r.deferred);
-  const status = (id: string) =>
-    mode === 'report'
-      ? ''
-      : started.has(id)
-        ? ' [remediation started]'
-        : deferred.has(id)
-          ? ' [deferred to the next run]'
-          : ' [needs a person]';
+  const status = remediationStatus(mode, r);
   const lines = [
     `Reconciliation checked ${summary.accountsChecked} account(s) in ${mode} mode: ${summary.driftedAccounts} drifted, ${summary.orphanFolders.length} orphan folder(s).`,
     '',
@@ -51,14 +42,33 @@ export function driftNotification({ summary, mode, remediation: r, reportKey }: 
       : []),
     ...summary.orphanFolders.slice(0, NOTIFIED_ACCOUNTS).map((o) => `orphan folder ${o.folder}: ${o.reason}`),
   ];
-  if (mode === 'remediate') {
-    lines.push(
-      '',
-      `Onboarding executions started: ${r.started.length + r.alreadyStarted.length}; deferred to the next run: ${r.deferred.length}.`,
-    );
-  }
+  if (mode === 'remediate') lines.push('', remediationLine(r));
   lines.push('', `Full report: ${reportKey} in the reconcile bucket.`);
   return lines.join('\n');
+}
+
+/** What remediation did about each account, as the notification marks it. */
+function remediationStatus(mode: ReconcileMode, r: RemediationOutcome): (id: string) => string {
+  const started = new Set([...r.started, ...r.alreadyStarted].map((s) => s.accountId));
+  const roleFirst = new Set(r.roleFirst ?? []);
+  const batched = new Set(r.batched?.accounts ?? []);
+  const deferred = new Set(r.deferred);
+  return (id) => {
+    if (mode === 'report') return '';
+    if (roleFirst.has(id)) return " [role first: its folder follows in the next sweep's batch pull request]";
+    if (started.has(id)) return ' [remediation started]';
+    if (batched.has(id)) return ' [in a batch pull request]';
+    return deferred.has(id) ? ' [deferred to the next run]' : ' [needs a person]';
+  };
+}
+
+function remediationLine(r: RemediationOutcome): string {
+  const started = r.started.length + r.alreadyStarted.length;
+  const roleOnly = r.roleFirst?.length ? ` (${r.roleFirst.length} role only)` : '';
+  const batches = r.batched
+    ? ` Batch pull requests: ${r.batched.pullRequests} for ${r.batched.accounts.length} account(s), written by the refresh run ${r.batched.executionName}.`
+    : '';
+  return `Onboarding executions started: ${started}${roleOnly}; deferred to the next run: ${r.deferred.length}.${batches}`;
 }
 
 /** Publishes the notification when there is drift or an orphan folder; nothing otherwise. */

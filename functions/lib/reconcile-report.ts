@@ -1,10 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { rethrowAws } from './aws-errors';
 import type { Change } from './changes';
 import type { OnboardingConfig } from './config';
-import { DASHBOARD_DRIFT_KEY, type DashboardDrift, dashboardRenderExecutionName } from './dashboard';
+import type { DashboardDrift } from './dashboard';
 import {
   type AccountResult,
   combineFindings,
@@ -28,6 +27,13 @@ import {
   resultsKey,
   startRemediations,
 } from './reconcile';
+import {
+  handToRefresh,
+  type RefreshHandOff,
+  remediationBatchesKey,
+  reportRefreshExecutionName,
+} from './remediation-handoff';
+import { planRemediation } from './remediation-plan';
 import type { RepoObservation } from './repo-plan';
 
 /**
@@ -52,6 +58,8 @@ export interface ReportResult {
   started: number;
   alreadyStarted: number;
   deferred: number;
+  /** Accounts handed to the refresh for batch pull requests. */
+  batched: number;
   reportKey: string;
 }
 
@@ -82,31 +90,43 @@ export interface ReportDeps {
   onboardingStateMachineArn: string;
   /** The offboard-account state machine: in remediate mode, orphan folders of departed accounts go there. */
   offboardingStateMachineArn?: string;
-  /** The refresh state machine, with the dashboard on: each report hands its drift to the dashboard and starts a render. */
+  /**
+   * The refresh state machine: each report hands it the drift for the dashboard (with the dashboard on) and, in a
+   * remediating sweep, the accounts whose folders go in batch pull requests. Without it every account takes the
+   * single path (its own execution and pull request).
+   */
   refreshStateMachineArn?: string;
 }
 
 export async function reconcileReport(event: ReportEvent, deps: ReportDeps): Promise<ReportResult> {
   const { snapshotKey, mode, runId } = event;
   const { config, store } = deps;
-  const [snapshot, repo, batches] = await Promise.all([
+  const [snapshot, repo, checks] = await Promise.all([
     store.getJson<ReconcileSnapshot>(snapshotKey),
     store.getJson<RepoObservation>(repoKey(snapshotKey)),
     Promise.all(
       Array.from({ length: event.batchCount }, (_, b) => store.getJson<BatchResults>(resultsKey(snapshotKey, b))),
     ),
   ]);
-  const results = joinFindings(batches, snapshot.accounts, repo, config);
+  const results = joinFindings(checks, snapshot.accounts, repo, config);
   const orphans = orphanFolders(snapshot.accounts, repo);
-  const tagSkipped = batches.reduce((n, b) => n + b.skipped.length, 0);
+  const tagSkipped = checks.reduce((n, b) => n + b.skipped.length, 0);
   const summary = summarize(results, orphans, snapshot.skipped.length + tagSkipped);
 
-  const { remediation, offboarding } =
-    mode === 'remediate' ? await remediate(deps, runId, summary) : { remediation: noRemediation() };
+  const { remediation, offboarding, batches } =
+    mode === 'remediate'
+      ? await remediate(deps, event, summary, snapshot.accounts)
+      : { remediation: noRemediation(), batches: undefined };
   const key = reportKey(snapshotKey);
   await store.putJson(key, { runId, mode, summary, remediation, ...(offboarding ? { offboarding } : {}) });
 
-  if (deps.refreshStateMachineArn) await handToDashboard(deps, runId, summary);
+  if (deps.refreshStateMachineArn) {
+    const handOff: RefreshHandOff = {
+      ...(config.dashboard.enabled ? { drift: dashboardDrift(runId, summary) } : {}),
+      ...(batches ? { batches } : {}),
+    };
+    await handToRefresh(store, deps.sfn, deps.refreshStateMachineArn, runId, handOff);
+  }
 
   // One structured line: the whole report, for Logs Insights.
   logger.info('Reconcile report', { runId, mode, ...summary, remediation });
@@ -121,35 +141,54 @@ export async function reconcileReport(event: ReportEvent, deps: ReportDeps): Pro
     started: remediation.started.length,
     alreadyStarted: remediation.alreadyStarted.length,
     deferred: remediation.deferred.length,
+    batched: remediation.batched?.accounts.length ?? 0,
     reportKey: key,
   };
 }
 
 const noRemediation = (): RemediationOutcome => ({ started: [], alreadyStarted: [], deferred: [] });
 
-/** The onboardings of the remediable drifted accounts, and the offboardings of departed accounts' folders. */
+type Remediation = { remediation: RemediationOutcome; offboarding?: OffboardingsStarted } & RefreshHandOff;
+
+/**
+ * The remediation plan (remediation-plan.ts) carried out: onboarding executions for the single and role-first
+ * accounts, the batch request for the refresh (written by the caller, with the report), and the offboardings of
+ * departed accounts' folders.
+ */
 async function remediate(
   deps: ReportDeps,
-  runId: string,
+  { runId, snapshotKey }: ReportEvent,
   summary: DriftSummary,
-): Promise<{ remediation: RemediationOutcome; offboarding?: OffboardingsStarted }> {
-  const budget = deps.config.reconcile.remediationBudget;
-  const remediation = await startRemediations(
-    deps.sfn,
-    deps.onboardingStateMachineArn,
-    runId,
-    summary.accounts,
-    budget,
-  );
-  if (!deps.offboardingStateMachineArn) return { remediation };
-  const offboarding = await startOffboardings(
-    deps.sfn,
-    deps.offboardingStateMachineArn,
-    runId,
-    summary.orphanFolders,
-    budget,
-  );
-  return { remediation, offboarding };
+  inventory: InventoryAccount[],
+): Promise<Remediation> {
+  const { config } = deps;
+  const budget = config.reconcile.remediationBudget;
+  const batching = Boolean(deps.refreshStateMachineArn);
+  const plan = planRemediation(runId, summary.accounts, { budget, batchSize: config.github.batchSize, batching });
+  const started = await startRemediations(deps.sfn, deps.onboardingStateMachineArn, runId, plan.accepted);
+  const remediation: RemediationOutcome = { ...started, deferred: plan.deferred };
+  const roleFirst = plan.accepted.filter((a) => a.path === 'role-first').map((a) => a.account.accountId);
+  if (roleFirst.length > 0) remediation.roleFirst = roleFirst.sort();
+  const byId = new Map(inventory.map((a) => [a.accountId, a]));
+  const batched = plan.accepted.flatMap(({ account, path }) => {
+    const facts = path === 'batch' ? byId.get(account.accountId) : undefined;
+    return facts ? [{ accountId: facts.accountId, name: facts.name, email: facts.email }] : [];
+  });
+  let batches: RefreshHandOff['batches'];
+  if (batched.length > 0 && deps.refreshStateMachineArn) {
+    const key = remediationBatchesKey(snapshotKey);
+    batches = { key, request: { runId, accounts: batched.sort((a, b) => (a.accountId < b.accountId ? -1 : 1)) } };
+    remediation.batched = {
+      accounts: batched.map((a) => a.accountId),
+      pullRequests: plan.batches,
+      requestKey: key,
+      executionName: reportRefreshExecutionName(runId),
+    };
+  }
+  if (!deps.offboardingStateMachineArn) return { remediation, batches };
+  const orphans = summary.orphanFolders;
+  const offboarding = await startOffboardings(deps.sfn, deps.offboardingStateMachineArn, runId, orphans, budget);
+  return { remediation, offboarding, batches };
 }
 
 function recordMetrics(metrics: MetricsSink, summary: DriftSummary, remediation: RemediationOutcome): void {
@@ -161,27 +200,11 @@ function recordMetrics(metrics: MetricsSink, summary: DriftSummary, remediation:
   metrics.publishStoredMetrics();
 }
 
-/** The drift of this report for the dashboard issue, and one refresh run that renders it (named after the run). */
-async function handToDashboard(deps: ReportDeps, runId: string, summary: DriftSummary): Promise<void> {
-  const drift: DashboardDrift = {
-    runId,
-    accounts: summary.accounts.map((a) => ({ accountId: a.accountId, name: a.name, drift: a.drift })),
-  };
-  await deps.store.putJson(DASHBOARD_DRIFT_KEY, drift);
-  const name = dashboardRenderExecutionName(runId);
-  try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.refreshStateMachineArn,
-        name,
-        input: JSON.stringify({ render: true }),
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ExecutionAlreadyExists) return;
-    rethrowAws(err, `states:StartExecution of ${name}`);
-  }
-}
+/** The drift of this report, for the dashboard issue. */
+const dashboardDrift = (runId: string, summary: DriftSummary): DashboardDrift => ({
+  runId,
+  accounts: summary.accounts.map((a) => ({ accountId: a.accountId, name: a.name, drift: a.drift })),
+});
 
 /**
  * Each checked account's role findings (from its batch) with its repository findings (from the repository read

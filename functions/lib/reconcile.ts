@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import {
   type OrganizationsClient,
@@ -12,10 +11,11 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { isThrottling, rethrowAws } from './aws-errors';
 import { observeRole, type RoleObservation } from './cicd-role';
 import type { OnboardingConfig } from './config';
-import type { DriftedAccount, InventoryAccount } from './drift';
+import type { InventoryAccount } from './drift';
 import { AccountNotReady, AwsThrottled } from './errors';
 import { type AwsCredentialIdentity, assumeMemberAccount } from './member-account';
 import { organizationIdOf } from './organization-id';
+import type { RemediationPlan } from './remediation-plan';
 import { planSelection } from './selection';
 import { reconcileSessionPolicy } from './session-policy';
 import type { AccountId } from './types';
@@ -244,50 +244,42 @@ export interface RemediationOutcome {
   alreadyStarted: Array<{ accountId: AccountId; executionName: string }>;
   /** Over this run's budget: left for the next run. */
   deferred: AccountId[];
+  /** Of the started: role-only executions, whose folders follow in the next sweep's batch pull request. */
+  roleFirst?: AccountId[];
+  /** Accounts handed to the refresh for batch pull requests (remediation-handoff.ts). */
+  batched?: { accounts: AccountId[]; pullRequests: number; requestKey: string; executionName: string };
 }
 
 /**
- * Starts one onboarding execution per remediable drifted account, at most `budget` per run. The order is a hash of
- * run id and account id: the same within a run (so a retried report step restarts nothing) and different between
- * runs (so an account whose onboarding keeps failing cannot take the budget every day).
+ * Starts one onboarding execution per account of the remediation plan (remediation-plan.ts) that takes one:
+ * `{"trigger": "reconcile", "drift"}` on the single path, `{"trigger": "backfill"}` (role only) for a role-first
+ * account. An execution of the same name means an earlier attempt of this run started it.
  */
 export async function startRemediations(
   sfn: SFNClient,
   stateMachineArn: string,
   runId: string,
-  accounts: DriftedAccount[],
-  budget: number,
-): Promise<RemediationOutcome> {
-  const order = (id: string) => createHash('sha256').update(`${runId}/${id}`).digest('hex');
-  const queue = accounts
-    .filter((a) => a.remediable)
-    .map((a) => ({ a, key: order(a.accountId) }))
-    .sort((x, y) => (x.key < y.key ? -1 : 1))
-    .map(({ a }) => a);
-  const outcome: RemediationOutcome = { started: [], alreadyStarted: [], deferred: [] };
-  for (const [i, account] of queue.entries()) {
-    if (i >= budget) {
-      outcome.deferred.push(account.accountId);
-      continue;
-    }
-    const executionName = remediationExecutionName(runId, account.accountId);
+  accepted: RemediationPlan['accepted'],
+): Promise<Pick<RemediationOutcome, 'started' | 'alreadyStarted'>> {
+  const outcome: Pick<RemediationOutcome, 'started' | 'alreadyStarted'> = { started: [], alreadyStarted: [] };
+  for (const { account, path } of accepted) {
+    if (path === 'batch') continue;
+    const { accountId } = account;
+    const executionName = remediationExecutionName(runId, accountId);
+    const input =
+      path === 'role-first'
+        ? { accountId, trigger: 'backfill' }
+        : { accountId, trigger: 'reconcile', drift: account.remediableDrift };
     try {
-      await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name: executionName,
-          input: JSON.stringify({ accountId: account.accountId, trigger: 'reconcile', drift: account.remediableDrift }),
-        }),
-      );
-      outcome.started.push({ accountId: account.accountId, executionName });
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+      outcome.started.push({ accountId, executionName });
     } catch (err) {
       if ((err as { name?: string }).name === 'ExecutionAlreadyExists') {
-        outcome.alreadyStarted.push({ accountId: account.accountId, executionName });
+        outcome.alreadyStarted.push({ accountId, executionName });
         continue;
       }
       rethrowAws(err, `states:StartExecution ${executionName}`);
     }
   }
-  outcome.deferred.sort();
   return outcome;
 }

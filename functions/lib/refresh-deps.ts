@@ -4,16 +4,19 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Octokit } from '@octokit/rest';
 import { isServerError, isThrottling, rethrowAws } from './aws-errors';
+import type { BatchRemediationDeps } from './batch-remediation';
 import { configFromEnv } from './config';
 import { DASHBOARD_DRIFT_KEY, type DashboardDrift } from './dashboard';
 import { ConfigError } from './errors';
 import { createGitHubClient } from './github-client';
 import { readAccount } from './organization';
 import type { RefreshDeps, RefreshState, RefreshStateStore } from './refresh';
+import type { RemediationBatchRequest } from './remediation-handoff';
 
 /** The refresh function's AWS-backed dependencies: its state and the dashboard drift in S3, re-runs in Step Functions. */
 
-export type RefreshHandlerDeps = Omit<RefreshDeps, 'octokit'> & { github: () => Promise<Octokit> };
+export type RefreshHandlerDeps = Omit<RefreshDeps, 'octokit'> &
+  Partial<Pick<BatchRemediationDeps, 'readBatchRequest'>> & { github: () => Promise<Octokit> };
 
 /** Throttling and 5xx become AwsThrottled / AwsUnavailable (retried by the state machine); anything else unchanged. */
 const rethrowS3 = (err: unknown, what: string): never => {
@@ -96,6 +99,11 @@ export const refreshDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): Refres
     state: s3RefreshState(s3, bucket),
     readAccount: (accountId) => readAccount(organizations, accountId),
     ...(onboarding ? { startOnboarding: sfnStartOnboarding(new SFNClient({}), onboarding) } : {}),
-    ...(reconcileBucket ? { readDrift: s3DashboardDrift(s3, reconcileBucket) } : {}),
+    ...(reconcileBucket
+      ? {
+          readDrift: s3DashboardDrift(s3, reconcileBucket),
+          readBatchRequest: (key: string) => readJson<RemediationBatchRequest>(s3, reconcileBucket, key),
+        }
+      : {}),
   };
 };
