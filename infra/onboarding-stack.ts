@@ -81,7 +81,10 @@ export class OnboardingStack extends Stack {
       this.offboarding = offboarding;
     }
   }
-  /** The refresh; with the dashboard on, each reconcile report hands its drift to it and starts a render. */
+  /**
+   * The refresh; each reconcile report hands it the drift for the dashboard (with the dashboard on) and a remediating
+   * sweep's batch pull requests, and starts it.
+   */
   private addRefresh(props: OnboardingStackProps): RefreshWorkflow {
     const refresh = new RefreshWorkflow(this, 'Refresh', {
       config: props.config,
@@ -94,16 +97,14 @@ export class OnboardingStack extends Stack {
       description: 'Refresh by hand with {}, {"when": "behind-base"}, {"force": ["012345678901"]} or {"render": true}',
       value: refresh.stateMachine.stateMachineArn,
     });
-    if (props.config.dashboard.enabled) {
-      this.reconcile.report.addEnvironment('REFRESH_STATE_MACHINE_ARN', refresh.stateMachine.stateMachineArn);
-      this.reconcile.report.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'StartDashboardRender',
-          actions: ['states:StartExecution'],
-          resources: [refresh.stateMachine.stateMachineArn],
-        }),
-      );
-    }
+    this.reconcile.report.addEnvironment('REFRESH_STATE_MACHINE_ARN', refresh.stateMachine.stateMachineArn);
+    this.reconcile.report.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartRefresh',
+        actions: ['states:StartExecution'],
+        resources: [refresh.stateMachine.stateMachineArn],
+      }),
+    );
     return refresh;
   }
 }

@@ -88,11 +88,9 @@ export class RefreshWorkflow extends Construct {
         POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
         POWERTOOLS_LOG_LEVEL: config.logLevel,
         REFRESH_BUCKET: props.bucket.bucketName,
+        RECONCILE_BUCKET: props.bucket.bucketName,
         ...(config.dashboard.enabled
-          ? {
-              RECONCILE_BUCKET: props.bucket.bucketName,
-              ONBOARDING_STATE_MACHINE_ARN: props.onboardingStateMachine.stateMachineArn,
-            }
+          ? { ONBOARDING_STATE_MACHINE_ARN: props.onboardingStateMachine.stateMachineArn }
           : {}),
       },
     });
@@ -148,14 +146,26 @@ export class RefreshWorkflow extends Construct {
           'Organizations ARNs embed the organization id, unknown at synth; pinned to this management account, read-only.',
       });
     }
+    // What a reconcile report hands over: the drift for the dashboard, a remediating sweep's batch request.
+    this.refresh.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadReconcileHandOff',
+        actions: ['s3:GetObject'],
+        resources: [
+          ...(config.dashboard.enabled ? [props.bucket.arnForObjects('runs/dashboard-drift.json')] : []),
+          props.bucket.arnForObjects('runs/*/remediation-batches.json'),
+        ],
+      }),
+    );
+    const bucketId = Stack.of(this).resolve(
+      Stack.of(this).getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*/remediation-batches.json]`,
+      reason:
+        "A remediating sweep's batch request is written under runs/<execution name>/, unknown at synth; read-only, this one file name of each run.",
+    });
     if (config.dashboard.enabled) {
-      this.refresh.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadDashboardDrift',
-          actions: ['s3:GetObject'],
-          resources: [props.bucket.arnForObjects('runs/dashboard-drift.json')],
-        }),
-      );
       this.refresh.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'StartDashboardReruns',

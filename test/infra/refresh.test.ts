@@ -47,7 +47,7 @@ describe('the refresh workflow (refresh.enabled, the default)', () => {
     expect(nagViolations(stack)).toEqual([]);
   });
 
-  it('takes refresh.schedule and refresh.when, and leaves the issue permission and drift out without the dashboard', () => {
+  it('takes refresh.schedule and refresh.when, and leaves the re-runs and the drift out without the dashboard', () => {
     const { template: custom } = synthOnboardingStack({
       onboarding: {
         ...minimalConfig,
@@ -61,7 +61,10 @@ describe('the refresh workflow (refresh.enabled, the default)', () => {
     });
     const policies = JSON.stringify(custom.findResources('AWS::IAM::Policy'));
     expect(policies).not.toContain('StartDashboardReruns');
-    expect(policies).not.toContain('StartDashboardRender');
+    expect(policies).not.toContain('runs/dashboard-drift.json');
+    // The report still hands a remediating sweep's batch pull requests to the refresh, which reads their request.
+    expect(policies).toContain('StartRefresh');
+    expect(policies).toContain('/runs/*/remediation-batches.json');
   });
 
   it('is not deployed with refresh.enabled false', () => {
