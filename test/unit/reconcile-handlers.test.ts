@@ -220,6 +220,58 @@ describe('reconcile handlers', () => {
     }
   });
 
+  it('hands accounts that lack folders to the refresh for batch pull requests, and converges a drifted role first', async () => {
+    // Prepare: 200000000002 lost its role and its folder; 200000000003 and 200000000004 lost their folders only
+    const w = await world(6, 1);
+    const REFRESH_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:refresh';
+    const gone = Object.keys(onboardedRepoFiles(accounts(6), w.config)).filter((name) =>
+      /^aws-accounts\/workload-000[234]\//.test(name),
+    );
+    await w.fake.commitFiles('main', Object.fromEntries(gone.map((name) => [name, null])), 'Remove three folders');
+    try {
+      // Act
+      const inventory = await makeInventory(w.deps)({
+        input: { mode: 'remediate' },
+        execution: { name: 'daily', startTime: '2025-06-01T06:00:12.000Z' },
+      });
+      await makeRepo(w.deps)({ snapshotKey: inventory.snapshotKey });
+      const check = makeCheck({
+        ...w.deps,
+        config: { ...w.config, reconcile: { ...w.config.reconcile, concurrency: 1 } },
+      });
+      for (const batch of inventory.batches) await check({ snapshotKey: inventory.snapshotKey, batch });
+      const report = await makeReport({ ...w.deps, refreshStateMachineArn: REFRESH_ARN })({ ...inventory });
+
+      // Assess: a role-only execution for the account whose role drifted, one refresh run for the batch
+      const starts = w.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+      expect(starts.map((s) => [s.stateMachineArn, s.name, JSON.parse(s.input ?? '{}')])).toEqual([
+        [ONBOARDING_ARN, 'reconcile-202506010600-200000000002', { accountId: '200000000002', trigger: 'backfill' }],
+        [
+          REFRESH_ARN,
+          'reconcile-202506010600-refresh',
+          { render: true, batches: 'runs/daily/remediation-batches.json' },
+        ],
+      ]);
+      expect(await w.store.getJson('runs/daily/remediation-batches.json')).toEqual({
+        runId: '202506010600',
+        accounts: ['200000000003', '200000000004'].map((id, i) => ({
+          accountId: id,
+          name: `workload-000${i + 3}`,
+          email: `aws+${i + 3}@example.com`,
+        })),
+      });
+      expect(report).toMatchObject({ started: 1, batched: 2, deferred: 0 });
+      const message = w.sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+      expect(message).toContain(
+        "200000000002 (workload-0002) [role first: its folder follows in the next sweep's batch",
+      );
+      expect(message).toContain('200000000003 (workload-0003) [in a batch pull request]');
+      expect(message).toMatch(/Batch pull requests: 1 for 2 account\(s\)/);
+    } finally {
+      await w.restore();
+    }
+  });
+
   it('treats executions an earlier attempt of the same run started as started, not as failures', async () => {
     // Prepare
     const w = await world(6, 2, 5);
