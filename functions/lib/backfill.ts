@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import type { BatchPlan } from './backfill-plan';
-import { batchPullRequestBody, batchPullRequestTitle } from './batch-change';
+import { type BatchOrigin, batchPullRequestBody, batchPullRequestTitle } from './batch-change';
 import { pushBranch } from './branch';
 import type { OnboardingConfig } from './config';
 import { GitHubConflict } from './errors';
@@ -36,7 +36,7 @@ export async function applyBatches(
   obs: RepoObservation,
   batches: BatchPlan[],
   roleArnOf: (accountId: AccountId) => string,
-  options: { paceMs?: number } = {},
+  options: { paceMs?: number; origin?: BatchOrigin } = {},
 ): Promise<BatchResult[]> {
   const { owner, repo, baseBranch, workflowPath } = config.github;
   const results: BatchResult[] = [];
@@ -113,6 +113,7 @@ export async function applyBatches(
     }
     const body = batchPullRequestBody({
       config,
+      ...(options.origin ? { origin: options.origin } : {}),
       key: batch.key,
       accounts: batch.accounts.map((a) => ({ ...a, roleArn: roleArnOf(a.accountId) })),
       files: batch.files,

@@ -96,8 +96,13 @@ export function batchPullRequestTitle(count: number): string {
   return `Onboard ${count} existing AWS account${count === 1 ? '' : 's'}`;
 }
 
+/** Who opened the batch: `cli backfill`, or a `remediate` reconcile sweep through the refresh. */
+export type BatchOrigin = 'backfill' | 'reconcile';
+
 export interface BatchBodyInput {
   config: OnboardingConfig;
+  /** Default `backfill`. */
+  origin?: BatchOrigin;
   key: string;
   accounts: BatchAccountLine[];
   files: ChangeFile[];
@@ -106,6 +111,13 @@ export interface BatchBodyInput {
   commitSha: string;
 }
 
+const OPENED_BY: Record<BatchOrigin, string> = {
+  backfill:
+    'Opened by **oidc-account-onboarding** `backfill`: these accounts were members of the AWS Organization before the tool watched it.',
+  reconcile:
+    "Opened by **oidc-account-onboarding**'s reconcile sweep (`remediate` mode): these accounts are members of the AWS Organization whose folders the repository lacks.",
+};
+
 export function batchPullRequestBody(b: BatchBodyInput): string {
   const { config } = b;
   const { workflowPath, matrixKey, baseBranch } = config.github;
@@ -113,7 +125,7 @@ export function batchPullRequestBody(b: BatchBodyInput): string {
   const lines = [
     `## Onboard ${accounts.length} existing AWS account${accounts.length === 1 ? '' : 's'}`,
     '',
-    "Opened by **oidc-account-onboarding** `backfill`: these accounts were members of the AWS Organization before the tool watched it. Each account's `cicd` role is already in place; merging this pull request adds their folders and their matrix entries, so the Terraform CI/CD pipeline takes them over.",
+    `${OPENED_BY[b.origin ?? 'backfill']} Each account's \`cicd\` role is already in place; merging this pull request adds their folders and their matrix entries, so the Terraform CI/CD pipeline takes them over.`,
     '',
     '| Account id | Name | Folder | cicd role |',
     '| --- | --- | --- | --- |',

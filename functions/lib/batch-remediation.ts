@@ -54,9 +54,10 @@ export async function writeRemediationBatches(
   const observation = await observeRepo(octokit, config);
   const plan = planBackfill(request.accounts, observation, config, { batchSize: config.github.batchSize });
   const partition = deps.partition ?? 'aws';
-  const pullRequests = await applyBatches(octokit, config, observation, plan.batches, (id) =>
-    cicdRoleArn(config, id, partition),
-  );
+  const roleArnOf = (id: AccountId) => cicdRoleArn(config, id, partition);
+  const pullRequests = await applyBatches(octokit, config, observation, plan.batches, roleArnOf, {
+    origin: 'reconcile',
+  });
   const notBatched = plan.accounts
     .filter((a) => a.status !== 'batched')
     .map(({ accountId, status, details }) => ({ accountId, status, ...(details ? { details } : {}) }));

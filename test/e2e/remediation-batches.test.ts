@@ -82,6 +82,7 @@ describe('reconcile remediation batches', () => {
     expect(pulls).toHaveLength(Math.ceil(ACCOUNTS / BATCH_SIZE));
     const listed = pulls.flatMap((p) => ids.filter((id) => p.body?.includes(`\`${id}\``)));
     expect(listed.sort()).toEqual([...ids].sort());
+    expect(pulls.every((p) => p.body?.includes("Opened by **oidc-account-onboarding**'s reconcile sweep"))).toBe(true);
     const writes = gh()
       .requests.slice(from)
       .filter((r) => r.contentCreating);
