@@ -148,7 +148,12 @@ export async function reconcileReport(event: ReportEvent, deps: ReportDeps): Pro
 
 const noRemediation = (): RemediationOutcome => ({ started: [], alreadyStarted: [], deferred: [] });
 
-type Remediation = { remediation: RemediationOutcome; offboarding?: OffboardingsStarted } & RefreshHandOff;
+interface Remediation {
+  remediation: RemediationOutcome;
+  offboarding?: OffboardingsStarted;
+  /** The request for the refresh, when accounts go in batch pull requests. */
+  batches?: RefreshHandOff['batches'];
+}
 
 /**
  * The remediation plan (remediation-plan.ts) carried out: onboarding executions for the single and role-first
