@@ -4,7 +4,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsThrottled } from '../../functions/lib/errors';
+import { AwsThrottled, InvalidInput } from '../../functions/lib/errors';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
 import { makeHandler as makeRepo } from '../../functions/reconcile-repo/handler';
@@ -214,6 +214,20 @@ describe('reconcile handlers', () => {
         /reconcile-repo expects \{"snapshotKey"/,
       );
       expect(w.fake.requests).toHaveLength(0);
+      expect(w.store.keys()).toEqual([]);
+    } finally {
+      await w.restore();
+    }
+  });
+
+  it('refuses a check step event without a batch index, reading nothing', async () => {
+    const w = await world(2, 0);
+    try {
+      const check = makeCheck(w.deps);
+      await expect(check({ snapshotKey: 'runs/daily/snapshot.json', batch: -1 })).rejects.toThrow(
+        /reconcile-check expects \{"snapshotKey": "runs\/…\/snapshot.json", "batch": 0\}/,
+      );
+      await expect(check({ snapshotKey: 'runs/daily/snapshot.json' })).rejects.toBeInstanceOf(InvalidInput);
       expect(w.store.keys()).toEqual([]);
     } finally {
       await w.restore();
