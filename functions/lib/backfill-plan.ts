@@ -2,7 +2,8 @@ import { type BatchAccountLine, batchBranch, batchKey } from './batch-change';
 import type { OnboardingConfig } from './config';
 import { InvalidInput, MatrixLimitExceeded } from './errors';
 import { type ChangeFile, hashChange } from './onboarding-change';
-import { type AccountFacts, accountPulls, type BatchPull, planRepo, type RepoObservation } from './repo-plan';
+import { accountPulls } from './repo-placement';
+import { type AccountFacts, type BatchPull, planRepo, type RepoObservation } from './repo-plan';
 import type { AccountId } from './types';
 import { addMatrixEntry, GITHUB_MATRIX_LIMIT, readMatrixLists } from './workflow-matrix';
 
