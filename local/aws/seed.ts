@@ -75,7 +75,7 @@ export function seedOrganization(state: AwsState) {
       },
     ],
   });
-  const topicArn = state.createTopic(SEED.management, 'account-onboarding-notifications');
+  const topicArn = state.topics.createTopic(SEED.management, 'account-onboarding-notifications');
 
   return {
     organizationalUnits: { security: security.id, workloads: workloads.id, prod: prod.id, dev: dev.id },

@@ -16,6 +16,8 @@ import {
   type ServiceControlPolicies,
 } from './authorization-settings';
 import { cloudTrailService } from './cloudtrail';
+import type { Caller, CredentialRecord, Credentials } from './credentials';
+import type { AwsEvent, EventListener } from './event-bus';
 import { FaultInjector, type FaultOptions, type ScriptedFault } from './faults';
 import { iamService } from './iam';
 import { organizationsService } from './organizations';
@@ -34,20 +36,14 @@ import { secretsManagerService } from './secrets-manager';
 import { SEED, seedOrganization } from './seed';
 import type { JsonService, QueryService, RestRequest, RestService, Service } from './service';
 import { snsService } from './sns';
-import {
-  type AwsEvent,
-  AwsState,
-  type Caller,
-  type CallRecord,
-  type CredentialRecord,
-  type Credentials,
-  type EventListener,
-} from './state';
+import { AwsState, type CallRecord } from './state';
 import { statesService } from './states';
 import { stsService } from './sts';
 
+export type { Credentials } from './credentials';
+export type { AwsEvent } from './event-bus';
 export type { FaultOptions, ScriptedFault } from './faults';
-export type { AwsEvent, CallRecord, Credentials } from './state';
+export type { CallRecord } from './state';
 export { AwsState } from './state';
 
 export interface AwsStandInOptions {
@@ -259,7 +255,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     { id: SEED.management, name: 'management', email: 'aws+management@example.com' },
   );
   const seeded = options.organization === 'none' ? undefined : seedOrganization(state);
-  if (!seeded) state.organizationInUse = false;
+  if (!seeded) state.organization.inUse = false;
   const authorization = authorizationSettings(state);
   authorization.enabled = options.iam !== false;
   if (options.iam) {
@@ -267,7 +263,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       ? readServiceControlPolicies(options.iam.scpFile)
       : (options.iam.serviceControlPolicies ?? { policies: [] });
   }
-  const credentials = state.issueCredentials(SEED.management);
+  const credentials = state.credentials.issueCredentials(SEED.management);
   const faults = new FaultInjector();
 
   const setFaults = (settings: FaultOptions) => {
@@ -360,8 +356,8 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     credentials,
     authorization,
     calls: state.calls,
-    events: state.events,
-    onEvent: (listener) => state.onEvent(listener),
+    events: state.bus.events,
+    onEvent: (listener) => state.bus.onEvent(listener),
     setFaults,
     failNext: (fault) => faults.script(fault),
     clientConfig,
@@ -387,7 +383,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       tooling: SEED.tooling,
       workloads: [SEED.workloadProd, SEED.workloadDev],
     },
-    organization: { id: state.organizationId, rootId: state.rootId, organizationalUnits: seeded.organizationalUnits },
+    organization: {
+      id: state.organization.organizationId,
+      rootId: state.organization.rootId,
+      organizationalUnits: seeded.organizationalUnits,
+    },
     pipelineRoleArn: seeded.pipelineRoleArn,
     topicArn: seeded.topicArn,
   };

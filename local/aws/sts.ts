@@ -2,11 +2,13 @@
  * STS (awsQuery, 2011-06-15): AssumeRole across accounts, checked against the role's trust policy; the session keeps
  * the request's session policies, which local/aws/authorization.ts applies to every call made with it.
  */
+
+import { parseRoleArn } from './iam-trust';
 import { managedPolicyDocument } from './managed-policies';
 import { type PolicyDocument, parsePolicyDocument, trustPolicyAllows } from './policy';
 import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
-import { type AwsState, parseRoleArn } from './state';
+import type { AwsState } from './state';
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
@@ -51,20 +53,22 @@ const operations: Record<string, QueryOperation> = {
         403,
         `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
       );
-    const account = state.accounts.get(parsed.accountId);
+    const account = state.organization.accounts.get(parsed.accountId);
     if (account && account.assumeDenialsLeft > 0) {
       account.assumeDenialsLeft -= 1;
       throw denied();
     }
-    const role = state.findRole(parsed.accountId, parsed.roleName);
+    const role = state.iam.findRole(parsed.accountId, parsed.roleName);
     if (!role || role.arn !== roleArn || account?.status === 'SUSPENDED' || account?.status === 'PENDING_CLOSURE')
       throw denied();
-    const allowed = trustPolicyAllows(state.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
+    const allowed = trustPolicyAllows(state.iam.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
       'sts:ExternalId': externalId,
       'sts:RoleSessionName': sessionName,
       'aws:PrincipalArn': caller.principalArn,
       'aws:PrincipalAccount': caller.accountId,
-      'aws:PrincipalOrgID': state.accounts.has(caller.accountId) ? state.organizationId : undefined,
+      'aws:PrincipalOrgID': state.organization.accounts.has(caller.accountId)
+        ? state.organization.organizationId
+        : undefined,
     });
     if (!allowed) throw denied();
     const chained = caller.kind === 'assumed-role';
@@ -79,7 +83,12 @@ const operations: Record<string, QueryOperation> = {
           : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
       );
     }
-    const session = state.issueRoleSession(role, sessionName, duration, sessionPolicies(state, role.accountId, input));
+    const session = state.credentials.issueRoleSession(
+      role,
+      sessionName,
+      duration,
+      sessionPolicies(state, role.accountId, input),
+    );
     return {
       AssumedRoleUser: {
         AssumedRoleId: `${role.roleId}:${sessionName}`,
