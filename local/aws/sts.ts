@@ -3,6 +3,7 @@
  * the request's session policies, which local/aws/authorization.ts applies to every call made with it.
  */
 
+import type { Role } from './iam-store';
 import { parseRoleArn } from './iam-trust';
 import { managedPolicyDocument } from './managed-policies';
 import { type PolicyDocument, parsePolicyDocument, trustPolicyAllows } from './policy';
@@ -29,6 +30,32 @@ function sessionPolicies(state: AwsState, roleAccountId: string, input: URLSearc
   return policies;
 }
 
+function checkSessionName(sessionName: string): void {
+  if (!SESSION_NAME.test(sessionName)) {
+    throw new AwsError(
+      'ValidationError',
+      400,
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
+  }
+}
+
+/** The requested `DurationSeconds`, within the role's maximum (one hour for a chained session). */
+function sessionDuration(input: URLSearchParams, role: Role, chained: boolean): number {
+  const duration = Number(input.get('DurationSeconds') ?? 3600);
+  const limit = chained ? Math.min(3600, role.maxSessionDuration) : role.maxSessionDuration;
+  if (!Number.isInteger(duration) || duration < 900 || duration > limit) {
+    throw new AwsError(
+      'ValidationError',
+      400,
+      chained && duration > 3600
+        ? 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
+        : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    );
+  }
+  return duration;
+}
+
 const operations: Record<string, QueryOperation> = {
   GetCallerIdentity: ({ caller }) => ({ UserId: caller.userId, Account: caller.accountId, Arn: caller.arn }),
 
@@ -36,13 +63,7 @@ const operations: Record<string, QueryOperation> = {
     const roleArn = input.get('RoleArn') ?? '';
     const sessionName = input.get('RoleSessionName') ?? '';
     const externalId = input.get('ExternalId') ?? undefined;
-    if (!SESSION_NAME.test(sessionName)) {
-      throw new AwsError(
-        'ValidationError',
-        400,
-        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-      );
-    }
+    checkSessionName(sessionName);
     const parsed = parseRoleArn(roleArn);
     if (!parsed) {
       throw new AwsError('ValidationError', 400, `${roleArn} is invalid`);
@@ -71,18 +92,7 @@ const operations: Record<string, QueryOperation> = {
         : undefined,
     });
     if (!allowed) throw denied();
-    const chained = caller.kind === 'assumed-role';
-    const duration = Number(input.get('DurationSeconds') ?? 3600);
-    const limit = chained ? Math.min(3600, role.maxSessionDuration) : role.maxSessionDuration;
-    if (!Number.isInteger(duration) || duration < 900 || duration > limit) {
-      throw new AwsError(
-        'ValidationError',
-        400,
-        chained && duration > 3600
-          ? 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
-          : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-      );
-    }
+    const duration = sessionDuration(input, role, caller.kind === 'assumed-role');
     const session = state.credentials.issueRoleSession(
       role,
       sessionName,
