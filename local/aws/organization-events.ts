@@ -12,7 +12,7 @@ import { isoSeconds } from './state-common';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** CloudTrail's service-event timestamp format: `May 15, 2023 8:26:54 AM` (UTC). */
-export function cloudTrailTimestamp(date: Date): string {
+function cloudTrailTimestamp(date: Date): string {
   const hours = date.getUTCHours();
   const pad = (n: number) => String(n).padStart(2, '0');
   return (
