@@ -1,6 +1,8 @@
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DetachRolePolicyCommand,
   type IAMClient,
   PutRolePermissionsBoundaryCommand,
   TagRoleCommand,
@@ -86,6 +88,16 @@ export async function applyRoleChanges(
         await attachPolicy(t, action.arn);
         done.push(`attached ${action.arn}`);
         break;
+      case 'detach':
+        await detachPolicy(t, action.arn);
+        done.push(`detached ${action.arn} (another profile's)`);
+        break;
+      case 'remove-boundary':
+        await send(`iam:DeleteRolePermissionsBoundary of ${t.where}`, () =>
+          t.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: t.config.cicdRoleName })),
+        );
+        done.push(`permissions boundary ${action.arn} removed (another profile's)`);
+        break;
       case 'none':
         break;
     }
@@ -129,11 +141,9 @@ export async function ensureCicdRole(
   const observation: RoleObservation = options.expectNew
     ? { kind: 'missing' }
     : await observeRole(iam, config, accountId);
-  const first = await applyRoleChanges(
-    t,
-    planRole(observation, config, partition, { organizationId }),
-    arnOf(observation, defaultArn),
-  );
+  // Planned against the base configuration and the profile, so what other profiles set is known (and retired).
+  const plan = (o: RoleObservation) => planRole(o, base, partition, { organizationId, profile: options.profile });
+  const first = await applyRoleChanges(t, plan(observation), arnOf(observation, defaultArn));
   if (first !== 'exists') return first;
   // The role exists: made earlier (expectNew) or by a concurrent execution between our read and our CreateRole.
   const again = await observeRole(iam, config, accountId);
@@ -143,11 +153,7 @@ export async function ensureCicdRole(
       `${t.where} already exists (created concurrently) but IAM cannot read it back yet; retried automatically`,
     );
   }
-  const second = await applyRoleChanges(
-    t,
-    planRole(again, config, partition, { organizationId }),
-    arnOf(again, defaultArn),
-  );
+  const second = await applyRoleChanges(t, plan(again), arnOf(again, defaultArn));
   if (second === 'exists') throw new AccountNotReady(`${t.where} could not be converged yet; retried automatically`);
   return second;
 }
@@ -220,6 +226,16 @@ async function attachPolicy(t: Target, policyArn: string): Promise<void> {
       );
     }
     rethrowAws(err, `iam:AttachRolePolicy ${policyArn} to ${t.where}`);
+  }
+}
+
+/** Detaches a policy another profile attached; one already gone (a concurrent run) is done. */
+async function detachPolicy(t: Target, policyArn: string): Promise<void> {
+  try {
+    await t.iam.send(new DetachRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyArn: policyArn }));
+  } catch (err) {
+    if (isNoSuchEntity(err)) return;
+    rethrowAws(err, `iam:DetachRolePolicy ${policyArn} from ${t.where}`);
   }
 }
 

@@ -2,6 +2,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { ensureCicdRole } from './cicd-role-apply';
+import { retiredSettings } from './cicd-role-retired';
 import type { OnboardingConfig } from './config';
 import { AccountNotAssumable, AccountNotReady, AccountNotSelected } from './errors';
 import { logger } from './logger';
@@ -61,7 +62,12 @@ export async function convergeAccountRole(deps: CicdRoleStepDeps, request: CicdR
   const session = await assumeMemberAccount(deps.sts, accountId, config.memberAccessRoleNames, {
     partition,
     sessionName: sessionName('onboarding', request.executionId),
-    policy: ensureRoleSessionPolicy(withProfile(config, profile), accountId, partition),
+    policy: ensureRoleSessionPolicy(
+      withProfile(config, profile),
+      accountId,
+      partition,
+      retiredSettings(config, profile),
+    ),
   }).catch((err: unknown) => {
     if (request.invited && err instanceof AccountNotReady) {
       throw new AccountNotAssumable(accessRoleSteps(config, accountId, partition ?? 'aws', err.message));

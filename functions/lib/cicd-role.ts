@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { isNoSuchEntity, rethrowAws } from './aws-errors';
 import { type Change, change } from './changes';
+import { type RetiredSettings, retiredSettings } from './cicd-role-retired';
 import type { OnboardingConfig } from './config';
 import { type ResolvedProfile, withProfile } from './profiles';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
@@ -36,6 +37,10 @@ export type RoleAction =
   | { type: 'update-trust' }
   | { type: 'set-boundary'; arn: string }
   | { type: 'attach'; arn: string }
+  /** A managed policy another profile attached (cicd-role-retired.ts). */
+  | { type: 'detach'; arn: string }
+  /** A boundary another profile set, when the account's profile sets none. */
+  | { type: 'remove-boundary'; arn: string }
   | { type: 'none' };
 
 export interface RoleChange extends Change {
@@ -58,7 +63,9 @@ function principalIds(doc: PolicyDocument): string[] {
 
 /**
  * What must change for the role to be as configured; empty when it is. Pure. With a profile (profiles.ts), its
- * policies and boundary are the ones planned; without, the top-level settings (the default profile).
+ * policies and boundary are the ones planned; without, the top-level settings (the default profile). Policies and a
+ * boundary that another profile sets are removed (a moved account converges); those no profile names are a person's
+ * and stay.
  * `organizationId` is the organization the trust requires of the pipeline role (`aws:PrincipalOrgID`); a role whose
  * trust lacks it (onboarded before) is `trust-policy-changed` once, and converged.
  */
@@ -77,7 +84,10 @@ export function planRole(
     case 'missing':
       return [{ ...change('role-missing', `${role} does not exist: create it`), action: { type: 'create' } }];
     case 'present':
-      return planPresentRole(observation, config, partition, organizationId);
+      return [
+        ...planPresentRole(observation, config, partition, organizationId),
+        ...planRetired(observation, config, retiredSettings(base, profile), profile?.name ?? 'default'),
+      ];
   }
 }
 
@@ -116,6 +126,28 @@ function planPresentRole(
   const attached = new Set(observation.attachedPolicyArns);
   for (const arn of config.cicdPolicyArns.filter((a) => !attached.has(a))) {
     changes.push({ ...change('policy-detached', `${arn} is not attached`), action: { type: 'attach', arn } });
+  }
+  return changes;
+}
+
+/** Detaches what another profile attached, after the account's own policies are attached (planned first). */
+function planRetired(
+  observation: Extract<RoleObservation, { kind: 'present' }>,
+  config: OnboardingConfig,
+  retired: RetiredSettings,
+  profile: string,
+): RoleChange[] {
+  if (observation.tags[config.managedTag.key] !== config.managedTag.value && !config.adoptExistingRole) return [];
+  const changes: RoleChange[] = observation.attachedPolicyArns
+    .filter((arn) => retired.policyArns.includes(arn))
+    .map((arn) => ({
+      ...change('policy-not-in-profile', `${arn} is attached for another profile, not for ${profile}: detach it`),
+      action: { type: 'detach', arn },
+    }));
+  const boundary = observation.boundaryArn;
+  if (!config.permissionsBoundaryArn && boundary && retired.boundaryArns.includes(boundary)) {
+    const detail = `permissions boundary ${boundary} is another profile's; ${profile} sets none: remove it`;
+    changes.push({ ...change('boundary-changed', detail), action: { type: 'remove-boundary', arn: boundary } });
   }
   return changes;
 }
