@@ -37,10 +37,17 @@ const TRIGGERS: Record<ExecutionInput['kind'], Trigger> = {
   backfill: 'backfill',
 };
 
+export interface ResolutionRun {
+  /** The Step Functions execution ARN: the claim names it. */
+  executionId?: string;
+  /** How long the execution's claim holds: above its state machine's TimeoutSeconds (CLAIM_WINDOW_MS without). */
+  claimWindowSeconds?: number;
+}
+
 export async function resolveForOnboarding(
   deps: ResolutionDeps,
   raw: unknown,
-  executionId: string | undefined,
+  { executionId, claimWindowSeconds }: ResolutionRun = {},
 ): Promise<ResolveResult> {
   const input = parseExecutionInput(raw);
   const resolved = await resolveAccountId(deps.organizations, input);
@@ -63,7 +70,8 @@ export async function resolveForOnboarding(
   }
   const trigger = TRIGGERS[input.kind];
   if (trigger === 'event' && deps.claims) {
-    const claim = await claimAccount(deps.claims, account.accountId, executionId ?? 'unknown-execution');
+    const windowMs = claimWindowSeconds === undefined ? undefined : claimWindowSeconds * 1000;
+    const claim = await claimAccount(deps.claims, account.accountId, executionId ?? 'unknown-execution', { windowMs });
     if (!claim.claimed) {
       logger.info('Another execution onboards this account creation; ending as duplicate', { ...claim.heldBy });
       return {

@@ -11,8 +11,15 @@ import type { ResolveResult } from '../lib/types';
 
 export type ResolveAccountDeps = ResolutionDeps;
 
-/** The state machine passes the execution input untouched (parseExecutionInput reads it), and its execution id. */
-const event = z.object({ input: z.unknown(), executionId: executionIdSchema });
+/**
+ * The state machine passes the execution input untouched (parseExecutionInput reads it), its execution id and, when
+ * it runs longer than onboard-account, how long its claim holds (above its own TimeoutSeconds).
+ */
+const event = z.object({
+  input: z.unknown(),
+  executionId: executionIdSchema,
+  claimWindowSeconds: z.optional(z.int().check(z.positive())),
+});
 export type ResolveAccountEvent = z.infer<typeof event>;
 
 // Created once per container; Organizations is a global service served from us-east-1.
@@ -36,5 +43,6 @@ export const { makeHandler, defaultDeps, handler } = defineHandler({
   name: 'resolve-account',
   event,
   deps: resolveAccountDeps,
-  run: ({ input, executionId }, deps): Promise<ResolveResult> => resolveForOnboarding(deps, input, executionId),
+  run: ({ input, executionId, claimWindowSeconds }, deps): Promise<ResolveResult> =>
+    resolveForOnboarding(deps, input, { executionId, claimWindowSeconds }),
 });
