@@ -44,12 +44,6 @@ export const { makeHandler, defaultDeps, handler } = defineHandler({
     partition: partitionOf(process.env.AWS_REGION),
   }),
   logKeys: ({ account }) => ({ accountId: account.accountId }),
-  run: ({ account, executionId, trigger, force, invited }, deps): Promise<RoleResult> =>
-    convergeAccountRole(deps, {
-      accountId: account.accountId,
-      ...(executionId ? { executionId } : {}),
-      ...(trigger ? { trigger } : {}),
-      force: force === true,
-      invited: invited === true,
-    }),
+  run: ({ account, ...request }, deps): Promise<RoleResult> =>
+    convergeAccountRole(deps, { ...request, accountId: account.accountId }),
 });

@@ -35,10 +35,10 @@ export interface CicdRoleRequest {
   executionId?: string;
   /** `event` (an account-creation event) means the role is most likely missing. */
   trigger?: string;
-  /** An explicit re-run that overrides the configured filters (never the management or tooling account). */
-  force: boolean;
-  /** An invited account: no access role is assumable until a person creates one (AccountNotAssumable, the steps). */
-  invited: boolean;
+  /** `true`: an explicit re-run that overrides the configured filters (never the management or tooling account). */
+  force?: unknown;
+  /** `true`: an invited account, with no access role until a person creates one (AccountNotAssumable, the steps). */
+  invited?: unknown;
 }
 
 export async function convergeAccountRole(deps: CicdRoleStepDeps, request: CicdRoleRequest): Promise<RoleResult> {
@@ -47,7 +47,7 @@ export async function convergeAccountRole(deps: CicdRoleStepDeps, request: CicdR
   // Invoked directly or not, the function governs only the accounts the configuration selects, as Organizations
   // describes them now (the input's OU path and tags are not trusted).
   const account = await readAccount(deps.organizations, accountId);
-  const selection = planSelection(account, config, { force: request.force });
+  const selection = planSelection(account, config, { force: request.force === true });
   if (selection.decision === 'wait') throw new AccountNotReady(selection.reason);
   if (selection.decision === 'skip') {
     throw new AccountNotSelected(
@@ -69,7 +69,7 @@ export async function convergeAccountRole(deps: CicdRoleStepDeps, request: CicdR
       retiredSettings(config, profile),
     ),
   }).catch((err: unknown) => {
-    if (request.invited && err instanceof AccountNotReady) {
+    if (request.invited === true && err instanceof AccountNotReady) {
       throw new AccountNotAssumable(accessRoleSteps(config, accountId, partition ?? 'aws', err.message));
     }
     throw err;

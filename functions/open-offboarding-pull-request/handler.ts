@@ -12,7 +12,7 @@ const event = z.object({
   departure: z.object(
     {
       accountId: accountIdSchema,
-      name: z.optional(z.unknown()),
+      name: z.optional(z.string()),
       reason: z.enum(['closed', 'suspended', 'removed']),
       force: z.optional(z.unknown()),
     },
@@ -41,15 +41,9 @@ export const { makeHandler, defaultDeps, handler } = defineHandler({
   },
   logKeys: ({ departure }) => ({ accountId: departure.accountId }),
   run: async ({ departure, executionId }, deps): Promise<OffboardResult> => {
-    const url = executionUrl(executionId);
+    const input = { ...departure, force: departure.force === true, executionUrl: executionUrl(executionId) };
     const result = await withGitHub(deps.github, (octokit) =>
-      ensureOffboardingPullRequest(octokit, deps.config, {
-        accountId: departure.accountId,
-        reason: departure.reason,
-        force: departure.force === true,
-        ...(typeof departure.name === 'string' ? { name: departure.name } : {}),
-        ...(url ? { executionUrl: url } : {}),
-      }),
+      ensureOffboardingPullRequest(octokit, deps.config, input),
     );
     logger.info('Offboarding pull request converged', { ...result });
     return result;
