@@ -128,7 +128,7 @@ function checked(policy: PolicyDocument): PolicyDocument {
   if (length > MAX_SESSION_POLICY_LENGTH) {
     throw new ConfigError(
       `The session policy of the member-account session is ${length} characters, over STS's ${MAX_SESSION_POLICY_LENGTH}: ` +
-        'shorten cicdPolicyArns (fewer or shorter policy ARNs), cicdRoleName or cicdRolePath',
+        "shorten cicdPolicyArns (fewer or shorter policy ARNs, the profiles' included), cicdRoleName or cicdRolePath",
     );
   }
   return policy;
