@@ -20,8 +20,8 @@ import { type BackfillCandidate, type BackfillPlan, planBackfill, tagsMatter } f
 import { cicdRoleArn } from '../functions/lib/cicd-role';
 import type { OnboardingConfig } from '../functions/lib/config';
 import type { InventoryAccount } from '../functions/lib/drift';
-import { partitionOf } from '../functions/lib/member-account';
 import { ouPathReader, readTags } from '../functions/lib/organization';
+import { partitionOf } from '../functions/lib/partition';
 import { accountsUnderOus, listAccounts, mapWithConcurrency, selectAccounts } from '../functions/lib/reconcile';
 import { observeRepo } from '../functions/lib/repo-snapshot';
 import { planSelection } from '../functions/lib/selection';

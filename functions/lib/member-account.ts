@@ -31,10 +31,6 @@ export interface AssumeMemberAccountOptions {
   policy: PolicyDocument;
 }
 
-/** `aws`, `aws-cn` or `aws-us-gov` from the function's region, so ARNs are right outside the commercial partition. */
-export const partitionOf = (region = ''): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-
 /** Long enough for a handful of IAM calls; the shortest STS allows. */
 const SESSION_SECONDS = 900;
 

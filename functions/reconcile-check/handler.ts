@@ -4,8 +4,9 @@ import * as z from 'zod/mini';
 import { configFromEnv } from '../lib/config';
 import { defineHandler } from '../lib/define-handler';
 import { logger } from '../lib/logger';
-import { memberIamClients, partitionOf } from '../lib/member-account';
+import { memberIamClients } from '../lib/member-account';
 import { objectStoreFromEnv } from '../lib/object-store';
+import { partitionOf } from '../lib/partition';
 import { type CheckDeps, type CheckResult, checkBatch, countResults } from '../lib/reconcile-check';
 
 /** The report step reads the results file's shape from here; it lives in functions/lib/reconcile-check.ts. */
