@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { INVITED_EVENT_PATTERNS, MOVED_EVENT_PATTERNS } from '../functions/lib/lifecycle-events';
 import type { LocalEnvironment } from './environment';
+import { lambdaArn } from './environment/handlers';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
 
@@ -40,7 +41,6 @@ export interface LifecycleRunner {
   settle(): Promise<LifecycleRun[]>;
 }
 
-const arn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 const RULES: Record<LifecycleWorkflow, Record<string, unknown>> = {
   invited: INVITED_EVENT_PATTERNS,
   moved: MOVED_EVENT_PATTERNS,
@@ -74,9 +74,9 @@ export async function lifecycleRunner(
     const report = await runStateMachine(
       workflow === 'invited' ? INVITED_ASL : MOVED_ASL,
       {
-        ResolveAccountFunctionArn: arn('resolve-account'),
-        EnsureCicdRoleFunctionArn: arn('ensure-cicd-role'),
-        OpenPullRequestFunctionArn: arn('open-pull-request'),
+        ResolveAccountFunctionArn: lambdaArn('resolve-account'),
+        EnsureCicdRoleFunctionArn: lambdaArn('ensure-cicd-role'),
+        OpenPullRequestFunctionArn: lambdaArn('open-pull-request'),
         FailureTopicArn: env.env.RECONCILE_TOPIC_ARN ?? 'arn:aws:sns:us-east-1:000000000000:local',
         AccessRoleWaitSeconds: JSON.stringify(env.config.invitations.accessRoleWaitSeconds),
       },

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { DEPARTURE_EVENT_PATTERNS } from '../functions/lib/departure';
 import { stepFunctions } from './aws/states';
 import type { LocalEnvironment } from './environment';
+import { lambdaArn } from './environment/handlers';
+import { stateMachineArns } from './environment/setup';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
 
@@ -36,8 +38,6 @@ export interface OffboardingRunner {
   settleStarted(): Promise<void>;
 }
 
-const arn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
-
 export async function offboardingRunner(env: LocalEnvironment): Promise<OffboardingRunner> {
   const resolveModule = await import('../functions/resolve-departure/handler');
   const openModule = await import('../functions/open-offboarding-pull-request/handler');
@@ -60,8 +60,8 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
     const report = await runStateMachine(
       OFFBOARD_ACCOUNT_ASL,
       {
-        ResolveDepartureFunctionArn: arn('resolve-departure'),
-        OpenOffboardingPullRequestFunctionArn: arn('open-offboarding-pull-request'),
+        ResolveDepartureFunctionArn: lambdaArn('resolve-departure'),
+        OpenOffboardingPullRequestFunctionArn: lambdaArn('open-offboarding-pull-request'),
         FailureTopicArn: env.env.RECONCILE_TOPIC_ARN ?? 'arn:aws:sns:us-east-1:000000000000:local',
       },
       {
@@ -102,7 +102,7 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
     return Promise.all(started);
   };
   // Behind StartExecution too, and named to the reconcile-report function, which starts it for orphan folders.
-  const stateMachineArn = `arn:aws:states:us-east-1:${env.aws.managementAccountId}:stateMachine:offboard-account`;
+  const stateMachineArn = stateMachineArns(env.aws.managementAccountId).offboarding;
   const standIn = env.aws.standIn;
   if (standIn) {
     stepFunctions(standIn.state).register(
