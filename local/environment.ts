@@ -3,21 +3,16 @@
  * endpoints given by the user), the organization and repository bootstrapped through their APIs, the EventBridge
  * rules of the synthesized stack, and the onboarding state machine run with aws-local-stepfunctions where each
  * Lambda task calls a real handler. The parts live in local/environment/: endpoints, setup, handlers, rules,
- * workflows, accounts, teardown.
+ * workflows, accounts, teardown, names.
  */
 import './polyfills';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { accountCreator, roleReader } from './environment/accounts';
 import { type AwsEndpoint, startAws, startGitHub } from './environment/endpoints';
+import { stateMachineArns } from './environment/names';
 import { eventRouter, synthesizedRules } from './environment/rules';
-import {
-  functionEnvironment,
-  type Setup,
-  setStateMachineArn,
-  setUpEndpoints,
-  stateMachineArns,
-} from './environment/setup';
+import { functionEnvironment, type Setup, setStateMachineArn, setUpEndpoints } from './environment/setup';
 import { teardown } from './environment/teardown';
 import type { LocalEnvironment, LocalEnvironmentOptions } from './environment/types';
 import { onboardingWorkflow, reconcileWorkflow, refreshWorkflow, type WorkflowContext } from './environment/workflows';
@@ -25,8 +20,8 @@ import { type IamEvaluation, startIamEvaluation } from './iam-evaluation';
 import { refuseRealAccounts } from './setup-errors';
 
 export type { Credentials } from './bootstrap';
-export { LOCAL_REGION } from './environment/endpoints';
 export { ensureBundles } from './environment/handlers';
+export { LOCAL_REGION } from './environment/names';
 export type {
   CreatedAccount,
   Delivery,

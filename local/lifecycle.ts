@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { INVITED_EVENT_PATTERNS, MOVED_EVENT_PATTERNS } from '../functions/lib/lifecycle-events';
 import type { LocalEnvironment } from './environment';
-import { lambdaArn } from './environment/handlers';
+import { lambdaArn } from './environment/names';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
 

@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DEPARTURE_EVENT_PATTERNS } from '../functions/lib/departure';
 import { stepFunctions } from './aws/states';
 import type { LocalEnvironment } from './environment';
-import { lambdaArn } from './environment/handlers';
-import { stateMachineArns } from './environment/setup';
+import { lambdaArn, stateMachineArns } from './environment/names';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
 import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
 

@@ -14,7 +14,7 @@ import { AccountCreationFailed } from '../../functions/lib/errors';
 import { decodePolicyDocument } from '../../functions/lib/trust-policy';
 import type { AwsStandIn } from '../aws/server';
 import { type ClientConfig, memberIam } from '../bootstrap';
-import { LOCAL_REGION, randomSuffix } from './endpoints';
+import { LOCAL_REGION, randomSuffix } from './names';
 import type { CreatedAccount, RoleView } from './types';
 
 const defaultEmail = (name: string) =>

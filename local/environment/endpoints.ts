@@ -7,12 +7,9 @@ import { githubFetch } from '../../functions/lib/github-client';
 import { type AwsStandIn, startAwsStandIn } from '../aws/server';
 import type { ClientConfig, Credentials } from '../bootstrap';
 import { type GitHubStandIn, startGitHubStandIn } from '../github/server';
+import { LOCAL_REGION, randomSuffix } from './names';
 import type { Teardown } from './teardown';
 import type { LocalEnvironmentOptions } from './types';
-
-export const LOCAL_REGION = 'us-east-1';
-
-export const randomSuffix = () => Math.random().toString(36).slice(2, 8);
 
 export interface AwsEndpoint {
   /** The embedded stand-in; undefined on another endpoint. */

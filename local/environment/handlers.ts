@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type LambdaRuntime, PLAIN_RUNTIME } from '../lambda-runtime';
 import type { StepHandler } from '../step-functions';
-import { LOCAL_REGION } from './endpoints';
+import { lambdaArn } from './names';
 
 export const ROOT = process.cwd();
 export const ONBOARDING_FUNCTIONS = ['resolve-account', 'ensure-cicd-role', 'open-pull-request'] as const;
@@ -25,7 +25,6 @@ export type HandlerKind = 'bundles' | 'source';
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
 export const bundlePath = (name: string) => join(ROOT, 'dist', 'functions', name, 'index.mjs');
-export const lambdaArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`;
 
 /** Each environment imports the bundles afresh: their module-scope clients hold the endpoints of the environment. */
 let bundleImports = 0;

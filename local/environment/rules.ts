@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { OnboardingConfig } from '../../functions/lib/config';
 import { type EventPattern, matchesEventPattern } from '../event-pattern';
 import type { ExecutionReport } from '../step-functions';
-import { LOCAL_REGION, randomSuffix } from './endpoints';
 import { bundlePath, ROOT } from './handlers';
+import { LOCAL_REGION, randomSuffix } from './names';
 import type { Delivery, EventRule } from './types';
 
 const handlerNames = (): string[] =>

@@ -15,7 +15,8 @@ import {
   type ClientConfig,
   seedRepositoryIfEmpty,
 } from '../bootstrap';
-import { type AwsEndpoint, type GitHubEndpoint, LOCAL_REGION } from './endpoints';
+import type { AwsEndpoint, GitHubEndpoint } from './endpoints';
+import { LOCAL_REGION } from './names';
 import type { LocalEnvironmentOptions } from './types';
 
 export interface Setup {
@@ -26,20 +27,6 @@ export interface Setup {
   /** Account ids the repository held before (reserved on the embedded AWS stand-in). */
   accountIds: Set<string>;
 }
-
-const stateMachineArn = (managementAccountId: string, name: string) =>
-  `arn:aws:states:${LOCAL_REGION}:${managementAccountId}:stateMachine:${name}`;
-
-/** The ARNs of the four state machines, as the stack names them in the management account. */
-export function stateMachineArns(managementAccountId: string) {
-  return {
-    onboarding: stateMachineArn(managementAccountId, 'onboard-account'),
-    reconcile: stateMachineArn(managementAccountId, 'reconcile'),
-    offboarding: stateMachineArn(managementAccountId, 'offboard-account'),
-    refresh: stateMachineArn(managementAccountId, 'refresh'),
-  };
-}
-export type StateMachineArns = ReturnType<typeof stateMachineArns>;
 
 function onboardingConfig(options: LocalEnvironmentOptions, bootstrap: Bootstrap, github: GitHubEndpoint) {
   return parseConfig({

@@ -22,9 +22,8 @@ import {
   runStateMachine,
   type StepHandler,
 } from '../step-functions';
-import { randomSuffix } from './endpoints';
-import { type HandlerKind, lambdaArn, loadHandlers, ONBOARDING_FUNCTIONS, RECONCILE_FUNCTIONS } from './handlers';
-import type { StateMachineArns } from './setup';
+import { type HandlerKind, loadHandlers, ONBOARDING_FUNCTIONS, RECONCILE_FUNCTIONS } from './handlers';
+import { lambdaArn, randomSuffix, type StateMachineArns } from './names';
 import type { ReconcileReportFile, ReconcileRun, ReconcileRunOptions, RefreshRun, StartedExecution } from './types';
 
 const RECONCILE_ASL = 'state-machines/reconcile.asl.json';
