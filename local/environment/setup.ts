@@ -3,7 +3,6 @@
  * onboarding configuration, the Terraform repository (seeded when empty, its account ids reserved when it holds
  * some), and the environment variables the functions run with, reconcile and claims buckets included.
  */
-
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type OnboardingConfig, parseConfig } from '../../functions/lib/config';
