@@ -1,6 +1,7 @@
 // The GitHub REST endpoints the stand-in serves, over a GitStore (files, trees, commits, branches) and in-memory
 // pull requests and issues. Response bodies carry the fields Octokit users read, shaped as GitHub returns them.
-import type { CommitInfo, FileChange, GitStore, Identity, TreeEdit } from './git-store';
+import type { GitStore } from './git-store';
+import type { CommitInfo, FileChange, Identity, TreeEdit } from './git-types';
 import { repositoryTarball } from './tarball';
 
 export class HttpError extends Error {

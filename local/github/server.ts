@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitStore, GitStoreError } from './git-store';
+import { GitStore } from './git-store';
+import { GitStoreError } from './git-types';
 import { type OpenApiValidator, sharedValidator } from './openapi';
 import { type CredentialGrants, HttpError, RepoModel, type Route, type RouteResponse } from './routes';
 

@@ -7,7 +7,7 @@
 import { DEFAULT_TEMPLATES } from '../../functions/lib/templates';
 import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import { type LocalEnvironment, type ReconcileRun, startLocalEnvironment } from '../../local/environment';
-import type { TreeEdit } from '../../local/github/git-store';
+import type { TreeEdit } from '../../local/github/git-types';
 
 let env: LocalEnvironment;
 const gh = () => env.github.standIn as NonNullable<LocalEnvironment['github']['standIn']>;
