@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { GitStore } from './git-store';
 import { GitStoreError } from './git-types';
 import { type OpenApiValidator, sharedValidator } from './openapi';
-import { type CredentialGrants, HttpError, RepoModel, type Route, type RouteResponse } from './routes';
+import type { CredentialGrants } from './repo-context';
+import { HttpError, type Route, type RouteResponse } from './route-kit';
+import { RepoModel } from './routes';
 
 export interface GitHubStandInOptions {
   /** bare repository directory (created when missing, reused when it is one); default: a temp dir removed by stop() */
