@@ -245,20 +245,23 @@ export class GitStore {
 
   // ---- conveniences for tests and the local runner -----------------------------------------------------
 
-  /** Commits `files` (path → UTF-8 text) on top of `branch` (created when missing); returns the commit sha. */
-  async commitFiles(branch: string, files: Record<string, string>, message: string, who: Identity): Promise<string> {
+  /** Commits `edits` (as POST git/trees takes them) on top of `branch` (created when missing); returns the commit sha. */
+  async commitEdits(branch: string, edits: TreeEdit[], message: string, who: Identity): Promise<string> {
     const parent = await this.resolveRef(`refs/heads/${branch}`);
     const baseTree = parent ? (await this.readCommit(parent))?.tree : undefined;
-    const edits = Object.entries(files).map(([path, content]) => ({
-      path,
-      mode: '100644',
-      type: 'blob' as const,
-      content,
-    }));
     const tree = await this.createTree(baseTree, edits);
     const sha = await this.writeCommit({ message, tree, parents: parent ? [parent] : [], author: who, committer: who });
     await this.writeRef(`refs/heads/${branch}`, sha);
     return sha;
+  }
+
+  /** Commits `files` (path → UTF-8 text, or null to remove it) on top of `branch`; returns the commit sha. */
+  commitFiles(branch: string, files: Record<string, string | null>, message: string, who: Identity): Promise<string> {
+    const edits = Object.entries(files).map(([path, content]): TreeEdit => {
+      const file = { path, mode: '100644', type: 'blob' as const };
+      return content === null ? { ...file, sha: null } : { ...file, content };
+    });
+    return this.commitEdits(branch, edits, message, who);
   }
 
   /** The UTF-8 text of `path` at a branch, tag or commit, or undefined when it does not exist. */
