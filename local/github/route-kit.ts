@@ -77,3 +77,8 @@ export function paginate<T>(
     headers: links.length > 0 ? { link: links.join(', ') } : {},
   };
 }
+
+/** Writes count against GitHub's secondary limits for content creation. */
+export function isContentCreating(method: string): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method);
+}
