@@ -110,6 +110,12 @@ function serialiser() {
   };
 }
 
+function assertValid(invalidRequests: InvalidRequest[]): void {
+  if (invalidRequests.length === 0) return;
+  const lines = invalidRequests.map((r) => `${r.method} ${r.url}: ${r.problems.join('; ')}`);
+  throw new Error(`GitHub stand-in received requests that break GitHub's API description:\n${lines.join('\n')}`);
+}
+
 export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Promise<GitHubStandIn> {
   const owner = options.owner ?? 'acme';
   const repo = options.repo ?? 'terraform-aws';
@@ -159,11 +165,7 @@ export async function startGitHubStandIn(options: GitHubStandInOptions = {}): Pr
     listPulls() {
       return serialise(() => model.listPulls());
     },
-    assertNoInvalidRequests() {
-      if (invalidRequests.length === 0) return;
-      const lines = invalidRequests.map((r) => `${r.method} ${r.url}: ${r.problems.join('; ')}`);
-      throw new Error(`GitHub stand-in received requests that break GitHub's API description:\n${lines.join('\n')}`);
-    },
+    assertNoInvalidRequests: () => assertValid(invalidRequests),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
