@@ -87,7 +87,25 @@ export class OnboardingWorkflow extends Construct {
     });
     grantGitHubSecretRead(this, this.openPullRequest, config);
 
-    this.failureTopicKey = new kms.Key(this, 'FailureTopicKey', {
+    const failure = this.encryptedFailureTopic();
+    this.failureTopicKey = failure.key;
+    this.failureTopic = failure.topic;
+
+    this.stateMachine = this.onboardingStateMachine();
+    this.alarms = this.failureAlarms();
+
+    this.deadLetterQueue = this.eventsDeadLetterQueue();
+    this.rules = this.triggerRules();
+  }
+
+  /** The failure topic, encrypted with its own key that CloudWatch alarms of this account may use to publish. */
+  private encryptedFailureTopic(): { key: kms.Key; topic: sns.Topic } {
+    // Only alarms of this account (confused deputy: no other account's alarm can use the key or topic).
+    const thisAccountsAlarms = {
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    };
+    const key = new kms.Key(this, 'FailureTopicKey', {
       description: 'Encrypts the AWS account onboarding failure topic',
       enableKeyRotation: true,
       // SNS keeps no message once delivered: nothing encrypted with the key outlives the stack.
@@ -95,54 +113,48 @@ export class OnboardingWorkflow extends Construct {
     });
     // Publishers need the key: the state machines and reconcile-report get it with grantPublish; CloudWatch
     // alarms publish as the cloudwatch.amazonaws.com service, which only the key policy can allow.
-    // Only for alarms of this account (confused deputy: no other account's alarm can use the key through CloudWatch).
-    this.failureTopicKey.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
+        conditions: thisAccountsAlarms,
       }),
     );
-    this.failureTopic = new sns.Topic(this, 'FailureTopic', {
+    const topic = new sns.Topic(this, 'FailureTopic', {
       displayName: 'AWS account onboarding failures',
       enforceSSL: true,
-      masterKey: this.failureTopicKey,
+      masterKey: key,
     });
     // The topic policy (enforceSSL) replaces SNS's default one, so the alarms of this account are allowed by name.
-    this.failureTopic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
-        resources: [this.failureTopic.topicArn],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
+        resources: [topic.topicArn],
+        conditions: thisAccountsAlarms,
       }),
     );
-    for (const email of config.notifications.emails) {
-      this.failureTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of this.props.config.notifications.emails) {
+      topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+    return { key, topic };
+  }
 
-    this.stateMachine = this.onboardingStateMachine();
-    this.alarms = this.failureAlarms();
-
-    this.deadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+  /** Dead-letter queue of the EventBridge targets that start executions (this and the lifecycle workflows'). */
+  private eventsDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
+    Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the EventBridge targets that start the onboarding.',
     });
-    this.rules = this.triggerRules();
+    return queue;
   }
 
   private onboardingStateMachine(): sfn.StateMachine {

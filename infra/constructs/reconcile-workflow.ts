@@ -56,22 +56,7 @@ export class ReconcileWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: ReconcileWorkflowProps) {
     super(scope, id);
     this.props = props;
-    const { config } = props;
-
-    this.bucket = new s3.Bucket(this, 'RunBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Run files (snapshot, repository, batch results, report) only matter for the run and a few days of inspection.
-      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'Holds transient run files (expired after 7 days) written and read only by the four reconcile functions; access is audited by CloudTrail, so server access logs would add a second bucket for no reader.',
-    });
+    this.bucket = this.runBucket();
 
     const environment = {
       RECONCILE_BUCKET: this.bucket.bucketName,
@@ -110,6 +95,35 @@ export class ReconcileWorkflow extends Construct {
       environment,
     });
 
+    this.grantStepPermissions();
+
+    this.stateMachine = this.reconcileStateMachine();
+    this.alarms = this.sweepAlarms();
+    this.schedule = this.sweepSchedule();
+  }
+
+  /** The bucket of each run's files (snapshot, repository, batch results, report), kept a week. */
+  private runBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'RunBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Run files (snapshot, repository, batch results, report) only matter for the run and a few days of inspection.
+      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Holds transient run files (expired after 7 days) written and read only by the four reconcile functions; access is audited by CloudTrail, so server access logs would add a second bucket for no reader.',
+    });
+    return bucket;
+  }
+
+  /** What each step does beyond its logs: run files, Organizations reads, member roles, the secret, the topic. */
+  private grantStepPermissions(): void {
+    const { config, topic, onboardingStateMachine } = this.props;
     this.grantRunFiles(this.inventory, ['s3:PutObject']);
     this.grantRunFiles(this.check, ['s3:GetObject', 's3:PutObject']);
     this.grantRunFiles(this.repository, ['s3:PutObject']);
@@ -117,18 +131,20 @@ export class ReconcileWorkflow extends Construct {
     this.grantOrganizationsReads();
     grantAssumeMemberAccessRoles(this.check, config);
     grantGitHubSecretRead(this, this.repository, config);
-    props.topic.grantPublish(this.report);
+    topic.grantPublish(this.report);
     acknowledgeFailureTopicKeyGrant(this.report.role ?? this.report);
     this.report.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'StartOnboarding',
         actions: ['states:StartExecution'],
-        resources: [props.onboardingStateMachine.stateMachineArn],
+        resources: [onboardingStateMachine.stateMachineArn],
       }),
     );
+  }
 
-    this.stateMachine = this.reconcileStateMachine();
-    this.alarms = executionAlarms(this, this.stateMachine, props.topic, {
+  /** Failed, timed-out and throttled sweeps, to the topic. */
+  private sweepAlarms(): ExecutionAlarms {
+    return executionAlarms(this, this.stateMachine, this.props.topic, {
       failed:
         'A reconcile sweep failed, so drift was neither reported nor remediated in that run. The failure notification names the error; fix it, then redrive the execution or start one with {"mode": "report"}.',
       timedOut:
@@ -136,8 +152,12 @@ export class ReconcileWorkflow extends Construct {
       throttled:
         'Step Functions throttled reconcile sweeps: they go on later by themselves. If one then fails or times out, redrive it; if throttling persists, check the Step Functions state-transition quotas of the account.',
     });
+  }
 
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+  /** Starts a sweep on `reconcile.schedule` in `reconcile.mode`. */
+  private sweepSchedule(): scheduler.Schedule {
+    const { config } = this.props;
+    return new scheduler.Schedule(this, 'Schedule', {
       description: `Reconciles account onboarding (${config.reconcile.mode} mode)`,
       schedule: scheduler.ScheduleExpression.expression(config.reconcile.schedule),
       target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {

@@ -60,49 +60,7 @@ export class RefreshWorkflow extends Construct {
       },
     });
 
-    const refreshState = props.bucket.arnForObjects('refresh/state.json');
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RefreshState',
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [refreshState],
-      }),
-    );
-    // A missing object is answered 404 NoSuchKey only with s3:ListBucket; without it S3 says 403 AccessDenied.
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RefreshStateMissing',
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: {
-          StringEquals: {
-            's3:prefix': config.dashboard.enabled
-              ? ['refresh/state.json', 'runs/dashboard-drift.json']
-              : ['refresh/state.json'],
-          },
-        },
-      }),
-    );
-    // The folder of a regenerated pull request is rendered from the account as resolve-account reads it (name, email,
-    // OU path and tags: functions/lib/organization.ts readAccount).
-    grantOrganizationsRead(this.refresh, config);
-    if (config.dashboard.enabled) {
-      this.refresh.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadDashboardDrift',
-          actions: ['s3:GetObject'],
-          resources: [props.bucket.arnForObjects('runs/dashboard-drift.json')],
-        }),
-      );
-      this.refresh.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'StartDashboardReruns',
-          actions: ['states:StartExecution'],
-          resources: [props.onboardingStateMachine.stateMachineArn],
-        }),
-      );
-    }
-    grantGitHubSecretRead(this, this.refresh, config);
+    grantRefreshPermissions(this, this.refresh, props);
 
     this.stateMachine = definitionStateMachine(this, {
       comment: "Refreshes the tool's own onboarding pull requests and the dashboard issue",
@@ -132,4 +90,55 @@ export class RefreshWorkflow extends Construct {
       }),
     });
   }
+}
+
+/**
+ * The refresh function's grants: its state object (and the 404 of a missing one), the accounts a regenerated pull
+ * request is rendered from, the GitHub secret and, with the dashboard, the last drift and the re-runs it asks for.
+ */
+function grantRefreshPermissions(scope: Construct, fn: lambda.IFunction, props: RefreshWorkflowProps): void {
+  const { config } = props;
+  const refreshState = props.bucket.arnForObjects('refresh/state.json');
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'RefreshState',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [refreshState],
+    }),
+  );
+  // A missing object is answered 404 NoSuchKey only with s3:ListBucket; without it S3 says 403 AccessDenied.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'RefreshStateMissing',
+      actions: ['s3:ListBucket'],
+      resources: [props.bucket.bucketArn],
+      conditions: {
+        StringEquals: {
+          's3:prefix': config.dashboard.enabled
+            ? ['refresh/state.json', 'runs/dashboard-drift.json']
+            : ['refresh/state.json'],
+        },
+      },
+    }),
+  );
+  // The folder of a regenerated pull request is rendered from the account as resolve-account reads it (name, email,
+  // OU path and tags: functions/lib/organization.ts readAccount).
+  grantOrganizationsRead(fn, config);
+  if (config.dashboard.enabled) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDashboardDrift',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects('runs/dashboard-drift.json')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartDashboardReruns',
+        actions: ['states:StartExecution'],
+        resources: [props.onboardingStateMachine.stateMachineArn],
+      }),
+    );
+  }
+  grantGitHubSecretRead(scope, fn, config);
 }
