@@ -16,16 +16,13 @@
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { applyBatches } from '../functions/lib/backfill';
-import { type BackfillPlan, planBackfill } from '../functions/lib/backfill-plan';
+import { type BackfillCandidate, type BackfillPlan, planBackfill, tagsMatter } from '../functions/lib/backfill-plan';
 import { cicdRoleArn } from '../functions/lib/cicd-role';
+import type { OnboardingConfig } from '../functions/lib/config';
 import type { InventoryAccount } from '../functions/lib/drift';
-import {
-  accountsUnderOus,
-  accountTags,
-  listAccounts,
-  mapWithConcurrency,
-  selectAccounts,
-} from '../functions/lib/reconcile';
+import { ouPathReader, readTags } from '../functions/lib/organization';
+import { partitionOf } from '../functions/lib/partition';
+import { accountsUnderOus, listAccounts, mapWithConcurrency, selectAccounts } from '../functions/lib/reconcile';
 import { observeRepo } from '../functions/lib/repo-snapshot';
 import { planSelection } from '../functions/lib/selection';
 import type { AccountId, RoleResult } from '../functions/lib/types';
@@ -62,9 +59,6 @@ interface RoleRun {
   error?: string;
 }
 
-const partitionOf = (region: string): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-
 export async function backfillCommand(flags: BackfillFlags, options: GlobalOptions, io: Io): Promise<ExitCode> {
   const out = new Output(io, options.json);
   const config = loadConfig(options, io);
@@ -75,25 +69,13 @@ export async function backfillCommand(flags: BackfillFlags, options: GlobalOptio
   const partition = partitionOf(region);
   const where = `${config.github.owner}/${config.github.repo}`;
 
-  // 1. The accounts, as the reconcile inventory selects them (tags only when a tag filter is set).
+  // 1. The accounts, selected and profiled as a single onboarding does it: from their OU paths and tags.
   const organizations = new OrganizationsClient(awsClientConfig(options, 'us-east-1'));
   const managementAccountId =
     config.managementAccountId ??
     (await organizations.send(new DescribeOrganizationCommand({}))).Organization?.MasterAccountId;
   const selecting = { ...config, ...(managementAccountId ? { managementAccountId } : {}) };
-  const [all, excludedByOu] = await Promise.all([
-    listAccounts(organizations),
-    accountsUnderOus(organizations, config.filters.excludeOuIds),
-  ]);
-  const byId = new Map(all.map((a) => [a.accountId, a]));
-  const selected = selectAccounts(all, selecting, excludedByOu);
-  const tagged = await mapWithConcurrency(selected.checked, concurrency, async (id) => {
-    const account = byId.get(id) as InventoryAccount;
-    const tags = await accountTags(organizations, config, id);
-    return { account, selection: planSelection({ ...account, ouPath: [], tags }, selecting) };
-  });
-  const candidates = tagged.filter((t) => t.selection.decision === 'onboard').map((t) => t.account);
-  const skipped = all.length - candidates.length;
+  const { candidates, skipped } = await backfillCandidates(organizations, selecting, concurrency);
 
   const octokit = await githubClient(config, flags.githubTokenSecret, options, io, flags.dryRun ? 'read' : 'write');
   const firstObservation = await observeRepo(octokit, config);
@@ -161,6 +143,37 @@ export async function backfillCommand(flags: BackfillFlags, options: GlobalOptio
     );
   }
   return roleFailed.length > 0 || results.some((r) => r.outcome === 'edited') ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * The accounts to backfill: those the reconcile inventory selects (ListAccounts, the excluded OUs), selected again
+ * as resolve-account selects them, from each one's OU path (each OU read once, organization.ts ouPathReader) and
+ * tags (read only when a filter or a profile looks at them). Each keeps its OU path and tags: its profile decides
+ * which templates render its folder.
+ */
+async function backfillCandidates(
+  organizations: OrganizationsClient,
+  config: OnboardingConfig,
+  concurrency: number,
+): Promise<{ candidates: BackfillCandidate[]; skipped: number }> {
+  const [all, excludedByOu] = await Promise.all([
+    listAccounts(organizations),
+    accountsUnderOus(organizations, config.filters.excludeOuIds),
+  ]);
+  const byId = new Map(all.map((a) => [a.accountId, a]));
+  const readOuPath = ouPathReader(organizations);
+  const withTags = tagsMatter(config);
+  const located = await mapWithConcurrency(
+    selectAccounts(all, config, excludedByOu).checked,
+    concurrency,
+    async (id) => {
+      const [ouPath, tags] = await Promise.all([readOuPath(id), withTags ? readTags(organizations, id) : {}]);
+      const account = { ...(byId.get(id) as InventoryAccount), ouPath, tags };
+      return { account, selection: planSelection(account, config) };
+    },
+  );
+  const candidates = located.filter((t) => t.selection.decision === 'onboard').map((t) => t.account);
+  return { candidates, skipped: all.length - candidates.length };
 }
 
 function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {

@@ -13,6 +13,7 @@ import type { OnboardingConfig } from '../functions/lib/config';
 import { githubFetch, USER_AGENT } from '../functions/lib/github-client';
 import type { AwsCredentialIdentity } from '../functions/lib/member-account';
 import { readAccount } from '../functions/lib/organization';
+import { partitionOf } from '../functions/lib/partition';
 import { resolveProfile, withProfile } from '../functions/lib/profiles';
 import { onboardingBranch } from '../functions/lib/pull-request';
 import { observeMemberRole } from '../functions/lib/reconcile';
@@ -44,10 +45,6 @@ export interface RolePlan {
   /** The named error a run would fail with (blocked). */
   error?: string;
 }
-
-/** `aws`, `aws-cn` or `aws-us-gov`, from the region, as the functions derive it. */
-const partitionOf = (region: string): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
 export async function planCommand(
   accountId: string,

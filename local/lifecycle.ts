@@ -9,8 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { INVITED_EVENT_PATTERNS, MOVED_EVENT_PATTERNS } from '../functions/lib/lifecycle-events';
 import type { LocalEnvironment } from './environment';
+import { eventRuns, sourceStep } from './environment/event-runs';
+import { lambdaArn } from './environment/names';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
-import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
+import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine } from './step-functions';
 
 export const INVITED_ASL = 'state-machines/onboard-invited-account.asl.json';
 export const MOVED_ASL = 'state-machines/account-moved.asl.json';
@@ -40,7 +42,6 @@ export interface LifecycleRunner {
   settle(): Promise<LifecycleRun[]>;
 }
 
-const arn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 const RULES: Record<LifecycleWorkflow, Record<string, unknown>> = {
   invited: INVITED_EVENT_PATTERNS,
   moved: MOVED_EVENT_PATTERNS,
@@ -50,18 +51,9 @@ export async function lifecycleRunner(
   env: LocalEnvironment,
   options: LifecycleRunnerOptions = {},
 ): Promise<LifecycleRunner> {
-  const resolveModule = await import('../functions/resolve-account/handler');
-  const ensureModule = await import('../functions/ensure-cicd-role/handler');
-  const openModule = await import('../functions/open-pull-request/handler');
-  const context = (name: string) => ({ functionName: name, awsRequestId: randomUUID() });
-  const resolve = resolveModule.makeHandler(resolveModule.defaultDeps());
-  const ensure = ensureModule.makeHandler(ensureModule.defaultDeps());
-  const open = openModule.makeHandler(openModule.defaultDeps());
-  const invoke = env.iam?.runtime.invoke ?? ((_: string, invocation: () => Promise<unknown>) => invocation());
-  const step =
-    (name: string, fn: (event: never, context: never) => Promise<unknown>): StepHandler =>
-    (event) =>
-      invoke(name, () => fn(event as never, context(name) as never)) as ReturnType<StepHandler>;
+  const resolve = sourceStep(env, 'resolve-account', await import('../functions/resolve-account/handler'));
+  const ensure = sourceStep(env, 'ensure-cicd-role', await import('../functions/ensure-cicd-role/handler'));
+  const open = sourceStep(env, 'open-pull-request', await import('../functions/open-pull-request/handler'));
 
   let count = 0;
   const start = async (workflow: LifecycleWorkflow, input: unknown, name?: string): Promise<LifecycleRun> => {
@@ -74,16 +66,16 @@ export async function lifecycleRunner(
     const report = await runStateMachine(
       workflow === 'invited' ? INVITED_ASL : MOVED_ASL,
       {
-        ResolveAccountFunctionArn: arn('resolve-account'),
-        EnsureCicdRoleFunctionArn: arn('ensure-cicd-role'),
-        OpenPullRequestFunctionArn: arn('open-pull-request'),
+        ResolveAccountFunctionArn: lambdaArn('resolve-account'),
+        EnsureCicdRoleFunctionArn: lambdaArn('ensure-cicd-role'),
+        OpenPullRequestFunctionArn: lambdaArn('open-pull-request'),
         FailureTopicArn: env.env.RECONCILE_TOPIC_ARN ?? 'arn:aws:sns:us-east-1:000000000000:local',
         AccessRoleWaitSeconds: JSON.stringify(env.config.invitations.accessRoleWaitSeconds),
       },
       {
-        ResolveAccount: lambdaInvoke(step('resolve-account', resolve as never)),
-        EnsureCicdRole: lambdaInvoke(step('ensure-cicd-role', ensure as never)),
-        OpenPullRequest: lambdaInvoke(step('open-pull-request', open as never)),
+        ResolveAccount: lambdaInvoke(resolve),
+        EnsureCicdRole: lambdaInvoke(ensure),
+        OpenPullRequest: lambdaInvoke(open),
         NotifyResolveFailure: publish,
         NotifyAccountFailure: publish,
         ReportExcluded: publish,
@@ -103,7 +95,7 @@ export async function lifecycleRunner(
     return undefined;
   };
 
-  const started: Array<Promise<LifecycleRun>> = [];
+  const runs = eventRuns<LifecycleRun>();
   const listen = () => {
     const standIn = env.aws.standIn;
     if (!standIn) throw new Error('Lifecycle events come from the embedded AWS stand-in only');
@@ -111,16 +103,8 @@ export async function lifecycleRunner(
       // The rules live on the management account's default bus: a member's own calls never reach it.
       if (event.account !== env.aws.managementAccountId) return;
       const match = ruleFor(event);
-      if (match) started.push(start(match.workflow, event, `${match.rule}-${String(event.id).slice(0, 8)}`));
+      if (match) runs.add(start(match.workflow, event, `${match.rule}-${String(event.id).slice(0, 8)}`));
     });
   };
-  const settle = async (): Promise<LifecycleRun[]> => {
-    let seen = -1;
-    while (seen !== started.length) {
-      seen = started.length;
-      await Promise.all(started);
-    }
-    return Promise.all(started);
-  };
-  return { start, ruleFor, listen, settle };
+  return { start, ruleFor, listen, settle: runs.settle };
 }

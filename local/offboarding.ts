@@ -8,8 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { DEPARTURE_EVENT_PATTERNS } from '../functions/lib/departure';
 import { stepFunctions } from './aws/states';
 import type { LocalEnvironment } from './environment';
+import { eventRuns, sourceStep } from './environment/event-runs';
+import { lambdaArn, stateMachineArns } from './environment/names';
 import { type EventPattern, matchesEventPattern } from './event-pattern';
-import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine, type StepHandler } from './step-functions';
+import { type ExecutionOutcome, type Json, lambdaInvoke, runStateMachine } from './step-functions';
 
 export const OFFBOARD_ACCOUNT_ASL = 'state-machines/offboard-account.asl.json';
 
@@ -36,22 +38,14 @@ export interface OffboardingRunner {
   settleStarted(): Promise<void>;
 }
 
-const arn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
-
 export async function offboardingRunner(env: LocalEnvironment): Promise<OffboardingRunner> {
-  const resolveModule = await import('../functions/resolve-departure/handler');
-  const openModule = await import('../functions/open-offboarding-pull-request/handler');
-  const context = (name: string) => ({ functionName: name, awsRequestId: randomUUID() });
-  const resolve = resolveModule.makeHandler(resolveModule.defaultDeps());
-  const open = openModule.makeHandler(openModule.defaultDeps());
   // As their synthesized roles when IAM is evaluated (local/iam-evaluation.ts), as every other local function.
-  const invoke = env.iam?.runtime.invoke ?? ((_: string, invocation: () => Promise<unknown>) => invocation());
-  const resolveStep: StepHandler = (event) =>
-    invoke('resolve-departure', () => resolve(event, context('resolve-departure') as never)) as ReturnType<StepHandler>;
-  const openStep: StepHandler = (event) =>
-    invoke('open-offboarding-pull-request', () =>
-      open(event, context('open-offboarding-pull-request')),
-    ) as ReturnType<StepHandler>;
+  const resolveStep = sourceStep(env, 'resolve-departure', await import('../functions/resolve-departure/handler'));
+  const openStep = sourceStep(
+    env,
+    'open-offboarding-pull-request',
+    await import('../functions/open-offboarding-pull-request/handler'),
+  );
 
   let count = 0;
   const start = async (input: unknown, name?: string): Promise<OffboardingRun> => {
@@ -60,8 +54,8 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
     const report = await runStateMachine(
       OFFBOARD_ACCOUNT_ASL,
       {
-        ResolveDepartureFunctionArn: arn('resolve-departure'),
-        OpenOffboardingPullRequestFunctionArn: arn('open-offboarding-pull-request'),
+        ResolveDepartureFunctionArn: lambdaArn('resolve-departure'),
+        OpenOffboardingPullRequestFunctionArn: lambdaArn('open-offboarding-pull-request'),
         FailureTopicArn: env.env.RECONCILE_TOPIC_ARN ?? 'arn:aws:sns:us-east-1:000000000000:local',
       },
       {
@@ -83,26 +77,18 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
       matchesEventPattern(event, pattern as unknown as EventPattern),
     )?.[0];
 
-  const started: Array<Promise<OffboardingRun>> = [];
+  // Runs may start while others finish (the stand-in emits CloseAccountResult some time after CloseAccount).
+  const runs = eventRuns<OffboardingRun>();
   const listen = () => {
     const standIn = env.aws.standIn;
     if (!standIn) throw new Error('Departure events come from the embedded AWS stand-in only');
     return standIn.onEvent((event) => {
       const rule = ruleFor(event);
-      if (rule) started.push(start(event, `${rule}-${String(event.id).slice(0, 8)}`));
+      if (rule) runs.add(start(event, `${rule}-${String(event.id).slice(0, 8)}`));
     });
   };
-  const settle = async (): Promise<OffboardingRun[]> => {
-    let seen = -1;
-    // Runs may start while others finish (the stand-in emits CloseAccountResult some time after CloseAccount).
-    while (seen !== started.length) {
-      seen = started.length;
-      await Promise.all(started);
-    }
-    return Promise.all(started);
-  };
   // Behind StartExecution too, and named to the reconcile-report function, which starts it for orphan folders.
-  const stateMachineArn = `arn:aws:states:us-east-1:${env.aws.managementAccountId}:stateMachine:offboard-account`;
+  const stateMachineArn = stateMachineArns(env.aws.managementAccountId).offboarding;
   const standIn = env.aws.standIn;
   if (standIn) {
     stepFunctions(standIn.state).register(
@@ -116,5 +102,5 @@ export async function offboardingRunner(env: LocalEnvironment): Promise<Offboard
   const settleStarted = async () => {
     if (standIn) await stepFunctions(standIn.state).settle(stateMachineArn);
   };
-  return { start, ruleFor, listen, settle, stateMachineArn, settleStarted };
+  return { start, ruleFor, listen, settle: runs.settle, stateMachineArn, settleStarted };
 }

@@ -9,19 +9,27 @@ import type { AccountId } from './types';
  * `onboard` claims it with an S3 conditional write (`PutObject` with `If-None-Match: *`: S3 creates the object for
  * exactly one caller and answers the others 412 PreconditionFailed, or 409 while a write is in flight); the others
  * end `duplicate` before they touch IAM or GitHub. The claim names its execution, so a retry of the same execution
- * passes; it holds for CLAIM_WINDOW_MS (above the onboarding's 7 h timeout, so it outlives its claimant), after
- * which a later event for the account (Control Tower's UpdateManagedAccount) claims it again by replacing exactly
- * the version it read (`If-Match: <etag>`). Manual, forced and reconcile runs do not claim: a person or the sweep
- * asks for them explicitly.
+ * passes. It holds for its claimant's window, which outlives the claimant's state machine: CLAIM_WINDOW_MS (above
+ * onboard-account's 7 h timeout) by default, longer for a flow that runs longer (onboard-invited-account waits up to
+ * days for a person, and passes its window as `claimWindowSeconds`). The claim records when it lapses (`expiresAt`),
+ * so any later execution, whatever its own flow, respects the holder's window; after it, a later event for the
+ * account (Control Tower's UpdateManagedAccount) claims it again by replacing exactly the version it read
+ * (`If-Match: <etag>`). Manual, forced and reconcile runs do not claim: a person or the sweep asks for them
+ * explicitly.
  */
 
 /** 8 hours: the onboarding state machine times out after 7. */
 export const CLAIM_WINDOW_MS = 8 * 60 * 60 * 1000;
 
+/** Days the claims bucket keeps a claim object (its lifecycle rule): longer than any flow's claim window. */
+export const CLAIM_RETENTION_DAYS = 5;
+
 export interface Claim {
   accountId: AccountId;
   executionId: string;
   claimedAt: string;
+  /** When the claim lapses: claimedAt plus its claimant's window. Claims written before it lapse after the window. */
+  expiresAt?: string;
 }
 
 /** The conditional writes the claim needs; S3 in production, memory in tests. */
@@ -45,7 +53,8 @@ export async function claimAccount(
 ): Promise<ClaimResult> {
   const now = options.now ?? new Date();
   const windowMs = options.windowMs ?? CLAIM_WINDOW_MS;
-  const claim: Claim = { accountId, executionId, claimedAt: now.toISOString() };
+  const expiresAt = new Date(now.getTime() + windowMs).toISOString();
+  const claim: Claim = { accountId, executionId, claimedAt: now.toISOString(), expiresAt };
   const key = claimKey(accountId);
   const body = JSON.stringify(claim);
   // Each round either wins a conditional write or reads who holds it; a lost race only repeats the round.
@@ -55,13 +64,19 @@ export async function claimAccount(
     if (!held) continue; // expired (lifecycle) between the two calls: create again
     const holder = parseClaim(held.body);
     if (holder?.executionId === executionId) return { claimed: true, claim: holder };
-    const age = holder ? now.getTime() - Date.parse(holder.claimedAt) : Number.POSITIVE_INFINITY;
-    if (holder && !(age > windowMs)) return { claimed: false, heldBy: holder };
+    if (holder && !lapsed(holder, now, windowMs)) return { claimed: false, heldBy: holder };
     if (await store.replace(key, body, held.etag)) return { claimed: true, claim };
   }
   const holder = parseClaim((await store.read(key))?.body);
   if (holder) return { claimed: false, heldBy: holder };
   throw new Error(`Could not settle the onboarding claim ${key} after 5 rounds of conditional writes`);
+}
+
+/** Whether the holder's claim has lapsed: after its own `expiresAt`, or (written before it) after `windowMs`. */
+function lapsed(holder: Claim, now: Date, windowMs: number): boolean {
+  const expiresAt = holder.expiresAt === undefined ? Number.NaN : Date.parse(holder.expiresAt);
+  if (!Number.isNaN(expiresAt)) return now.getTime() > expiresAt;
+  return now.getTime() - Date.parse(holder.claimedAt) > windowMs;
 }
 
 function parseClaim(text: string | undefined): Claim | undefined {

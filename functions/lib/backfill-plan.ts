@@ -2,7 +2,9 @@ import { type BatchAccountLine, batchBranch, batchKey } from './batch-change';
 import type { OnboardingConfig } from './config';
 import { InvalidInput, MatrixLimitExceeded } from './errors';
 import { type ChangeFile, hashChange } from './onboarding-change';
-import { type AccountFacts, accountPulls, type BatchPull, planRepo, type RepoObservation } from './repo-plan';
+import { type ProfileFacts, type ResolvedProfile, resolveProfile } from './profiles';
+import { accountPulls } from './repo-placement';
+import { type AccountFacts, type BatchPull, planRepo, type RepoObservation } from './repo-plan';
 import type { AccountId } from './types';
 import { addMatrixEntry, GITHUB_MATRIX_LIMIT, readMatrixLists } from './workflow-matrix';
 
@@ -12,8 +14,13 @@ import { addMatrixEntry, GITHUB_MATRIX_LIMIT, readMatrixLists } from './workflow
  * same repository planner a single onboarding uses (repo-plan.ts planRepo), so the ownership rules hold unchanged:
  * an account whose folder is on the base branch, or that an open pull request (single or batch) adds, or whose pull
  * request was declined or taken over by a person, is never put in a batch; folders taken on the base branch or by
- * an open pull request give the collision folder, and two accounts of one backfill never share a folder.
+ * an open pull request give the collision folder, and two accounts of one backfill never share a folder. Each
+ * account's files are rendered from the templates of its own profile (profiles.ts), resolved from its OU path and
+ * tags as for a single onboarding.
  */
+
+/** An account to plan: what its folder is rendered from, and where it sits (its OU path from the root, its tags). */
+export type BackfillCandidate = AccountFacts & Partial<ProfileFacts>;
 
 export type BackfillStatus =
   /** The base branch onboards it. */
@@ -80,7 +87,7 @@ export interface BackfillPlanOptions {
  * @throws WorkflowMatrixNotFound when the workflow is missing or has no editable matrix.
  */
 export function planBackfill(
-  accounts: AccountFacts[],
+  accounts: BackfillCandidate[],
   obs: RepoObservation,
   config: OnboardingConfig,
   options: BackfillPlanOptions,
@@ -93,7 +100,8 @@ export function planBackfill(
   const planned: BackfillAccount[] = [];
   const candidates: Candidate[] = [];
   for (const account of [...accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
-    const plan = planRepo(account, obs, config, { ...(options.force ? { force: true } : {}), claimed });
+    const profile = profileOf(account, config);
+    const plan = planRepo(account, obs, config, { ...(options.force ? { force: true } : {}), claimed, profile });
     const { accountId, name } = account;
     const base = { accountId, name, folder: plan.folder };
     const details = plan.changes.map((c) => `${c.class}: ${c.detail}`);
@@ -161,6 +169,16 @@ export function planBackfill(
   return { accounts: planned, batches, matrix };
 }
 
+/** The account's profile (an account without an OU path is taken to be directly under the root). */
+function profileOf(account: BackfillCandidate, config: OnboardingConfig): ResolvedProfile {
+  return resolveProfile({ ouPath: account.ouPath ?? [], ...(account.tags ? { tags: account.tags } : {}) }, config)
+    .profile;
+}
+
+/** Whether selection or a profile looks at tags: only then are they worth reading. */
+export const tagsMatter = (config: OnboardingConfig): boolean =>
+  config.filters.excludeTags.length > 0 || config.profiles.some((p) => p.match.tags !== undefined);
+
 type Candidate = { line: Omit<BatchAccountLine, 'roleArn'>; files: ChangeFile[] };
 
 function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingConfig, action: BatchPlan['action']) {
@@ -192,7 +210,7 @@ function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingCon
  * base meanwhile or would now get another folder (its accounts then stay pending there; a person merges or closes
  * it), and when it still matches (same content hash: no write).
  */
-function staleBatches(accounts: AccountFacts[], obs: RepoObservation, config: OnboardingConfig): BatchPlan[] {
+function staleBatches(accounts: BackfillCandidate[], obs: RepoObservation, config: OnboardingConfig): BatchPlan[] {
   const byId = new Map(accounts.map((a) => [a.accountId, a]));
   const stale: BatchPlan[] = [];
   for (const batch of obs.batches ?? []) {
@@ -203,7 +221,7 @@ function staleBatches(accounts: AccountFacts[], obs: RepoObservation, config: On
     for (const entry of [...marker.accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
       const account = byId.get(entry.accountId);
       if (!account) break;
-      const plan = planRepo(account, without, config);
+      const plan = planRepo(account, without, config, { profile: profileOf(account, config) });
       if (plan.action.type !== 'open' || plan.folder !== entry.folder) break;
       const line = { accountId: account.accountId, name: account.name, folder: plan.folder };
       chunk.push({

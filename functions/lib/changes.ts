@@ -11,6 +11,7 @@ export const DRIFT_CLASSES = [
   'trust-policy-changed',
   'trust-principal-rewritten',
   'policy-detached',
+  'policy-not-in-profile',
   'boundary-changed',
   'account-not-assumable',
   'folder-missing',

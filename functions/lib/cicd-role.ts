@@ -1,25 +1,20 @@
 import {
-  AttachRolePolicyCommand,
-  CreateRoleCommand,
   GetRoleCommand,
   type GetRoleCommandOutput,
   type IAMClient,
-  PutRolePermissionsBoundaryCommand,
   paginateListAttachedRolePolicies,
-  TagRoleCommand,
-  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { isEntityAlreadyExists, isMalformedPolicyDocument, isNoSuchEntity, rethrowAws } from './aws-errors';
+import { isNoSuchEntity, rethrowAws } from './aws-errors';
 import { type Change, change } from './changes';
-import { type OnboardingConfig, pipelineRoleArn } from './config';
-import { AccountNotReady, ConfigError } from './errors';
+import { type RetiredSettings, retiredSettings } from './cicd-role-retired';
+import type { OnboardingConfig } from './config';
 import { type ResolvedProfile, withProfile } from './profiles';
 import { buildTrustPolicy, decodePolicyDocument, describeTrustDrift, type PolicyDocument } from './trust-policy';
-import type { RoleOutcome } from './types';
 
 /**
- * The `cicd` role of a member account: one reader (observeRole), one pure planner (planRole) and one writer
- * (applyRoleChanges). ensure-cicd-role applies the plan, the reconcile check reports it, `cli plan` prints it.
+ * The `cicd` role of a member account: one reader (observeRole) and one pure planner (planRole) here, one writer
+ * (cicd-role-apply.ts applyRoleChanges). ensure-cicd-role applies the plan, the reconcile check reports it, `cli plan`
+ * prints it.
  */
 
 /** What reading the account's cicd role found. */
@@ -42,6 +37,10 @@ export type RoleAction =
   | { type: 'update-trust' }
   | { type: 'set-boundary'; arn: string }
   | { type: 'attach'; arn: string }
+  /** A managed policy another profile attached (cicd-role-retired.ts). */
+  | { type: 'detach'; arn: string }
+  /** A boundary another profile set, when the account's profile sets none. */
+  | { type: 'remove-boundary'; arn: string }
   | { type: 'none' };
 
 export interface RoleChange extends Change {
@@ -63,9 +62,10 @@ function principalIds(doc: PolicyDocument): string[] {
 }
 
 /**
-/**
  * What must change for the role to be as configured; empty when it is. Pure. With a profile (profiles.ts), its
- * policies and boundary are the ones planned; without, the top-level settings (the default profile).
+ * policies and boundary are the ones planned; without, the top-level settings (the default profile). Policies and a
+ * boundary that another profile sets are removed (a moved account converges); those no profile names are a person's
+ * and stay.
  * `organizationId` is the organization the trust requires of the pipeline role (`aws:PrincipalOrgID`); a role whose
  * trust lacks it (onboarded before) is `trust-policy-changed` once, and converged.
  */
@@ -84,7 +84,10 @@ export function planRole(
     case 'missing':
       return [{ ...change('role-missing', `${role} does not exist: create it`), action: { type: 'create' } }];
     case 'present':
-      return planPresentRole(observation, config, partition, organizationId);
+      return [
+        ...planPresentRole(observation, config, partition, organizationId),
+        ...planRetired(observation, config, retiredSettings(base, profile), profile?.name ?? 'default'),
+      ];
   }
 }
 
@@ -123,6 +126,28 @@ function planPresentRole(
   const attached = new Set(observation.attachedPolicyArns);
   for (const arn of config.cicdPolicyArns.filter((a) => !attached.has(a))) {
     changes.push({ ...change('policy-detached', `${arn} is not attached`), action: { type: 'attach', arn } });
+  }
+  return changes;
+}
+
+/** Detaches what another profile attached, after the account's own policies are attached (planned first). */
+function planRetired(
+  observation: Extract<RoleObservation, { kind: 'present' }>,
+  config: OnboardingConfig,
+  retired: RetiredSettings,
+  profile: string,
+): RoleChange[] {
+  if (observation.tags[config.managedTag.key] !== config.managedTag.value && !config.adoptExistingRole) return [];
+  const changes: RoleChange[] = observation.attachedPolicyArns
+    .filter((arn) => retired.policyArns.includes(arn))
+    .map((arn) => ({
+      ...change('policy-not-in-profile', `${arn} is attached for another profile, not for ${profile}: detach it`),
+      action: { type: 'detach', arn },
+    }));
+  const boundary = observation.boundaryArn;
+  if (!config.permissionsBoundaryArn && boundary && retired.boundaryArns.includes(boundary)) {
+    const detail = `permissions boundary ${boundary} is another profile's; ${profile} sets none: remove it`;
+    changes.push({ ...change('boundary-changed', detail), action: { type: 'remove-boundary', arn: boundary } });
   }
   return changes;
 }
@@ -192,218 +217,4 @@ export async function observeRole(
     attachedPolicyArns,
     ...(boundaryArn ? { boundaryArn } : {}),
   };
-}
-
-// ---- apply -----------------------------------------------------------------------------------------------------
-
-export interface CicdRoleResult {
-  outcome: RoleOutcome;
-  roleArn: string;
-  /** What this call changed, or why it could not (`not-managed`). */
-  changes: string[];
-}
-
-interface Target {
-  iam: IAMClient;
-  config: OnboardingConfig;
-  accountId: string;
-  partition: string;
-  /** The organization the trust requires of the pipeline role (`aws:PrincipalOrgID`). */
-  organizationId?: string;
-  where: string;
-}
-
-/**
- * The single writer: carries out the remediable changes of a plan, in order. A `create` that finds the role already
- * there (a concurrent execution won the race) answers `exists`, and the caller observes and plans again.
- */
-export async function applyRoleChanges(
-  t: Target,
-  changes: RoleChange[],
-  roleArn: string,
-): Promise<CicdRoleResult | 'exists'> {
-  const blocked = changes.find((c) => !c.remediable);
-  if (blocked) return { outcome: 'not-managed', roleArn, changes: [blocked.detail] };
-  const done: string[] = [];
-  let arn = roleArn;
-  for (const { action } of changes) {
-    switch (action.type) {
-      case 'create': {
-        const created = await createRole(t);
-        if (created === 'exists') return 'exists';
-        arn = created;
-        done.push(`created ${t.where}`);
-        for (const policyArn of t.config.cicdPolicyArns) {
-          await attachPolicy(t, policyArn);
-          done.push(`attached ${policyArn}`);
-        }
-        break;
-      }
-      case 'adopt': {
-        const { key, value } = t.config.managedTag;
-        await send(`iam:TagRole of ${t.where}`, () =>
-          t.iam.send(new TagRoleCommand({ RoleName: t.config.cicdRoleName, Tags: [{ Key: key, Value: value }] })),
-        );
-        done.push(`adopted the existing role (tagged ${key}=${value})`);
-        break;
-      }
-      case 'update-trust':
-        await updateTrust(t);
-        done.push(`trust policy replaced (${changes.find((c) => c.action === action)?.detail})`);
-        break;
-      case 'set-boundary':
-        await send(`iam:PutRolePermissionsBoundary of ${t.where}`, () =>
-          t.iam.send(
-            new PutRolePermissionsBoundaryCommand({ RoleName: t.config.cicdRoleName, PermissionsBoundary: action.arn }),
-          ),
-        );
-        done.push(`permissions boundary set to ${action.arn}`);
-        break;
-      case 'attach':
-        await attachPolicy(t, action.arn);
-        done.push(`attached ${action.arn}`);
-        break;
-      case 'none':
-        break;
-    }
-  }
-  const created = changes.some((c) => c.action.type === 'create');
-  return { outcome: created ? 'created' : done.length > 0 ? 'updated' : 'unchanged', roleArn: arn, changes: done };
-}
-
-export interface EnsureCicdRoleOptions {
-  partition?: string;
-  /** The organization's id: the trust requires it of the pipeline role (`aws:PrincipalOrgID`). */
-  organizationId?: string;
-  /**
-   * The account is expected to be new (an account-creation event): plan `create` without reading first, which saves
-   * the reads of the common case; an existing role answers EntityAlreadyExists and is then observed and planned.
-   */
-  expectNew?: boolean;
-  /** The account's profile (profiles.ts resolveProfile): its policies and boundary; the top-level ones without. */
-  profile?: ResolvedProfile;
-}
-
-/** observe → plan → apply for the cicd role of a member account (IAM client with the account's credentials). */
-export async function ensureCicdRole(
-  iam: IAMClient,
-  base: OnboardingConfig,
-  accountId: string,
-  options: EnsureCicdRoleOptions = {},
-): Promise<CicdRoleResult> {
-  const config = options.profile ? withProfile(base, options.profile) : base;
-  const partition = options.partition ?? 'aws';
-  const { organizationId } = options;
-  const t: Target = {
-    iam,
-    config,
-    accountId,
-    partition,
-    ...(organizationId ? { organizationId } : {}),
-    where: `role ${config.cicdRoleName} in account ${accountId}`,
-  };
-  const defaultArn = cicdRoleArn(config, accountId, partition);
-  const observation: RoleObservation = options.expectNew
-    ? { kind: 'missing' }
-    : await observeRole(iam, config, accountId);
-  const first = await applyRoleChanges(
-    t,
-    planRole(observation, config, partition, { organizationId }),
-    arnOf(observation, defaultArn),
-  );
-  if (first !== 'exists') return first;
-  // The role exists: made earlier (expectNew) or by a concurrent execution between our read and our CreateRole.
-  const again = await observeRole(iam, config, accountId);
-  if (again.kind === 'missing') {
-    // IAM is eventually consistent: the role exists but cannot be read back yet; the next attempt converges it.
-    throw new AccountNotReady(
-      `${t.where} already exists (created concurrently) but IAM cannot read it back yet; retried automatically`,
-    );
-  }
-  const second = await applyRoleChanges(
-    t,
-    planRole(again, config, partition, { organizationId }),
-    arnOf(again, defaultArn),
-  );
-  if (second === 'exists') throw new AccountNotReady(`${t.where} could not be converged yet; retried automatically`);
-  return second;
-}
-
-const arnOf = (o: RoleObservation, fallback: string): string => (o.kind === 'present' && o.arn ? o.arn : fallback);
-
-/** Returns the new role's ARN, or `exists` when it already exists. */
-async function createRole(t: Target): Promise<string | 'exists'> {
-  const { config } = t;
-  const pipelineArn = pipelineRoleArn(config, t.partition);
-  try {
-    const { Role: role } = await t.iam.send(
-      new CreateRoleCommand({
-        RoleName: config.cicdRoleName,
-        Path: config.cicdRolePath,
-        AssumeRolePolicyDocument: JSON.stringify(buildTrustPolicy(config, t.partition, t.organizationId)),
-        Description: `Assumed by ${pipelineArn} (GitHub Actions over OIDC) to run Terraform. Managed by oidc-account-onboarding.`,
-        MaxSessionDuration: config.cicdMaxSessionDurationSeconds,
-        ...(config.permissionsBoundaryArn ? { PermissionsBoundary: config.permissionsBoundaryArn } : {}),
-        Tags: [{ Key: config.managedTag.key, Value: config.managedTag.value }],
-      }),
-    );
-    return role?.Arn ?? cicdRoleArn(config, t.accountId, t.partition);
-  } catch (err) {
-    if (isEntityAlreadyExists(err)) return 'exists';
-    if (isMalformedPolicyDocument(err)) throw trustRejected(t, err);
-    if (isNoSuchEntity(err)) {
-      throw new ConfigError(
-        `IAM could not create ${t.where}: ${(err as Error).message}. Does permissionsBoundaryArn ` +
-          `${config.permissionsBoundaryArn ?? '(unset)'} exist in the account?`,
-      );
-    }
-    return rethrowAws(err, `iam:CreateRole of ${t.where}`);
-  }
-}
-
-async function updateTrust(t: Target): Promise<void> {
-  const document = JSON.stringify(buildTrustPolicy(t.config, t.partition, t.organizationId));
-  try {
-    await t.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyDocument: document }));
-  } catch (err) {
-    if (isMalformedPolicyDocument(err)) throw trustRejected(t, err);
-    rethrowAws(err, `iam:UpdateAssumeRolePolicy of ${t.where}`);
-  }
-}
-
-function trustRejected(t: Target, err: unknown): ConfigError {
-  return new ConfigError(
-    `IAM rejected the trust policy of ${t.where} (${(err as Error).message}): does the pipeline role ${pipelineRoleArn(t.config, t.partition)} exist? ` +
-      'IAM only accepts a role principal that exists: create it in the tooling account, or fix toolingAccountId, ' +
-      'pipelineRoleName or pipelineRolePath in the configuration.',
-  );
-}
-
-async function attachPolicy(t: Target, policyArn: string): Promise<void> {
-  try {
-    await t.iam.send(new AttachRolePolicyCommand({ RoleName: t.config.cicdRoleName, PolicyArn: policyArn }));
-  } catch (err) {
-    if (isNoSuchEntity(err)) {
-      const message = (err as Error).message ?? '';
-      if (message.includes(policyArn) || /not attachable/i.test(message)) {
-        throw new ConfigError(
-          `Policy ${policyArn} does not exist in account ${t.accountId} or is not attachable: ` +
-            'create it there first, or change cicdPolicyArns in the configuration.',
-        );
-      }
-      // The role we just created is not visible yet (eventual consistency): the retry converges it.
-      throw new AccountNotReady(
-        `${t.where} is not visible to IAM yet while attaching ${policyArn}; retried automatically`,
-      );
-    }
-    rethrowAws(err, `iam:AttachRolePolicy ${policyArn} to ${t.where}`);
-  }
-}
-
-async function send<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    return rethrowAws(err, what);
-  }
 }

@@ -76,7 +76,8 @@ export function defineHandler<Event, Deps, Result>(
 }
 
 /** A 12-digit AWS account id as a string. */
-export const accountIdSchema = z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id as a string'));
+const ACCOUNT_ID = 'expected a 12-digit account id as a string';
+export const accountIdSchema = z.string({ error: ACCOUNT_ID }).check(z.regex(/^\d{12}$/, ACCOUNT_ID));
 
 /** The Step Functions execution ARN every state passes as `executionId`. */
 export const executionIdSchema = z.optional(z.string());

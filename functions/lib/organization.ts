@@ -65,35 +65,55 @@ async function call<T>(operation: string, accountId: string | undefined, send: (
   }
 }
 
-/** OU path from the root down to the account's parent. The root is named 'Root' without a ListRoots call. */
-async function readOuPath(org: OrganizationsClient, accountId: AccountId): Promise<OrganizationalUnitRef[]> {
-  const descriptions: Promise<OrganizationalUnitRef>[] = [];
-  let childId: string = accountId;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+type Parent = { id: string; root: boolean };
+
+/**
+ * Reads OU paths, from the root down to the account's parent: ListParents up to the root, and
+ * DescribeOrganizationalUnit for each OU on the way (described while climbing to the next parent). The root is named
+ * 'Root' without a ListRoots call. Each OU's path is read once per reader, so a reader shared by many accounts (the
+ * backfill) costs one ListParents per account plus two calls per OU, not per account and level; a failed read is not
+ * kept. A reader does not notice accounts or OUs moved after it read them: make one per run.
+ */
+export function ouPathReader(org: OrganizationsClient): (accountId: AccountId) => Promise<OrganizationalUnitRef[]> {
+  const ouPaths = new Map<string, Promise<OrganizationalUnitRef[]>>();
+  const parentOf = async (childId: string, accountId: AccountId): Promise<Parent> => {
     const { Parents } = await call('ListParents', accountId, () =>
       org.send(new ListParentsCommand({ ChildId: childId })),
     );
     const parent = Parents?.[0];
-    if (!parent?.Id)
+    if (!parent?.Id) {
       throw new AccountNotFound(`Organizations returned no parent for ${childId} of account ${accountId}`);
-    if (parent.Type === 'ROOT') {
-      const ous = await Promise.all(descriptions);
-      return [{ id: parent.Id, name: 'Root' }, ...ous.reverse()];
     }
-    const ouId = parent.Id;
-    // Describe each OU while climbing to the next parent.
-    const description = call('DescribeOrganizationalUnit', accountId, () =>
+    return { id: parent.Id, root: parent.Type === 'ROOT' };
+  };
+  const describe = (ouId: string, accountId: AccountId): Promise<OrganizationalUnitRef> =>
+    call('DescribeOrganizationalUnit', accountId, () =>
       org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId })),
     ).then(({ OrganizationalUnit }) => ({ id: ouId, name: OrganizationalUnit?.Name ?? ouId }));
-    // Observed by Promise.all at the root; this keeps a failure meanwhile from being an unhandled rejection.
-    description.catch(() => undefined);
-    descriptions.push(description);
-    childId = ouId;
-  }
-  throw new Error(`Account ${accountId} is nested deeper than ${MAX_DEPTH} OUs; Organizations allows five levels`);
+  /** `below`: the OUs of this climb so far; a malformed answer that loops ends as too deep, never waits on itself. */
+  const pathTo = (parent: Parent, accountId: AccountId, below: string[]): Promise<OrganizationalUnitRef[]> => {
+    if (parent.root) return Promise.resolve([{ id: parent.id, name: 'Root' }]);
+    if (below.length >= MAX_DEPTH || below.includes(parent.id)) {
+      const nested = `Account ${accountId} is nested deeper than ${MAX_DEPTH} OUs; Organizations allows five levels`;
+      return Promise.reject(new Error(nested));
+    }
+    const known = ouPaths.get(parent.id);
+    if (known) return known;
+    const path = Promise.all([
+      parentOf(parent.id, accountId).then((above) => pathTo(above, accountId, [...below, parent.id])),
+      describe(parent.id, accountId),
+    ]).then(([above, ou]) => [...above, ou]);
+    ouPaths.set(parent.id, path);
+    path.catch(() => {
+      if (ouPaths.get(parent.id) === path) ouPaths.delete(parent.id);
+    });
+    return path;
+  };
+  return async (accountId) => pathTo(await parentOf(accountId, accountId), accountId, []);
 }
 
-async function readTags(org: OrganizationsClient, accountId: AccountId): Promise<Record<string, string>> {
+/** The account's tags, one paginated ListTagsForResource. */
+export async function readTags(org: OrganizationsClient, accountId: AccountId): Promise<Record<string, string>> {
   const tags: Record<string, string> = {};
   await call('ListTagsForResource', accountId, async () => {
     for await (const page of paginateListTagsForResource({ client: org }, { ResourceId: accountId })) {
@@ -111,7 +131,7 @@ async function readTags(org: OrganizationsClient, accountId: AccountId): Promise
 export async function readAccount(org: OrganizationsClient, accountId: AccountId): Promise<OrganizationAccount> {
   const [described, ouPath, tags] = await Promise.all([
     call('DescribeAccount', accountId, () => org.send(new DescribeAccountCommand({ AccountId: accountId }))),
-    readOuPath(org, accountId),
+    ouPathReader(org)(accountId),
     readTags(org, accountId),
   ]);
   const account = described.Account;

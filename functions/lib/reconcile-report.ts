@@ -1,7 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { Change } from './changes';
 import type { OnboardingConfig } from './config';
 import type { DashboardDrift } from './dashboard';
 import {
@@ -27,6 +26,7 @@ import {
   resultsKey,
   startRemediations,
 } from './reconcile';
+import type { BatchResults } from './reconcile-check';
 import {
   handToRefresh,
   type RefreshHandOff,
@@ -61,17 +61,6 @@ export interface ReportResult {
   /** Accounts handed to the refresh for batch pull requests. */
   batched: number;
   reportKey: string;
-}
-
-/**
- * What a check batch writes to `<run>/results/<batch>.json` (reconcile-check): the role findings of each account it
- * checked, in batch order (the report step adds the repository findings, from the repository read alongside).
- */
-export interface BatchResults {
-  batch: number;
-  roles: Array<{ accountId: string; findings: Change[] }>;
-  /** Accounts skipped by an exclude tag. */
-  skipped: Array<{ accountId: string; reason: string }>;
 }
 
 /** The part of Powertools Metrics used here. */

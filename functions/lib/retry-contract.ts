@@ -240,7 +240,6 @@ export const RETRY_CONTRACT = {
       AccountNotFound: 'an account that left the organization is reported as skipped; its pull request is left alone',
       AccountCreationFailed:
         'organization.ts is bundled for readAccount; the refresh never resolves a CreateAccount request',
-      AccountNotReady: 'cicd-role.ts is bundled for the role ARN; the refresh never assumes a member role',
     },
   },
 } as const satisfies Record<string, FunctionContract>;

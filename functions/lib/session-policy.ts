@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RetiredSettings } from './cicd-role-retired';
 import type { OnboardingConfig } from './config';
 import { ConfigError } from './errors';
 import type { PolicyDocument, PolicyStatement } from './trust-policy';
@@ -14,7 +15,8 @@ import type { PolicyDocument, PolicyStatement } from './trust-policy';
  * - `ensure-cicd-role`: reads and manages the cicd role only: creates it with the managed tag (and only the configured
  *   permissions boundary, or none), tags it with the managed tag, replaces its trust policy, attaches only the
  *   configured `cicdPolicyArns` (`iam:PolicyARN`) and sets only the configured boundary (`iam:PermissionsBoundary`).
- *   Nothing is ever detached or deleted, so no such action is allowed.
+ *   It detaches only the policies, and removes only the boundaries, that another profile sets and the account's
+ *   profile does not (cicd-role-retired.ts): a policy a person attached cannot be detached. Nothing is deleted.
  */
 
 /** STS accepts at most 2,048 characters of plain-text session policy (before packing). */
@@ -46,11 +48,15 @@ export function reconcileSessionPolicy(config: OnboardingConfig, accountId: stri
   });
 }
 
-/** ensure-cicd-role's session: the cicd role only, the configured policies and boundary only. */
+/**
+ * ensure-cicd-role's session: the cicd role only, the configured policies and boundary only (`config` is the
+ * configuration with the account's profile applied), and the removal of only what another profile set (`retired`).
+ */
 export function ensureRoleSessionPolicy(
   config: OnboardingConfig,
   accountId: string,
   partition = 'aws',
+  retired: RetiredSettings = { policyArns: [], boundaryArns: [] },
 ): PolicyDocument {
   const Resource = cicdRoleResources(config, accountId, partition);
   const { key, value } = config.managedTag;
@@ -89,7 +95,32 @@ export function ensureRoleSessionPolicy(
       Condition: { StringEquals: { 'iam:PermissionsBoundary': boundary } },
     });
   }
+  statements.push(...retiringStatements(retired, Resource));
   return checked({ Version: '2012-10-17', Statement: statements });
+}
+
+/** Detaching another profile's policies and removing another profile's boundary, each only when there is one. */
+function retiringStatements(retired: RetiredSettings, Resource: string[]): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  if (retired.policyArns.length > 0) {
+    statements.push({
+      Sid: 'DetachOtherProfilesPolicies',
+      Effect: 'Allow',
+      Action: 'iam:DetachRolePolicy',
+      Resource,
+      Condition: { ArnEquals: { 'iam:PolicyARN': retired.policyArns } },
+    });
+  }
+  if (retired.boundaryArns.length > 0) {
+    statements.push({
+      Sid: 'RemoveOtherProfilesBoundary',
+      Effect: 'Allow',
+      Action: 'iam:DeleteRolePermissionsBoundary',
+      Resource,
+      Condition: { StringEquals: { 'iam:PermissionsBoundary': retired.boundaryArns } },
+    });
+  }
+  return statements;
 }
 
 function checked(policy: PolicyDocument): PolicyDocument {
@@ -97,7 +128,7 @@ function checked(policy: PolicyDocument): PolicyDocument {
   if (length > MAX_SESSION_POLICY_LENGTH) {
     throw new ConfigError(
       `The session policy of the member-account session is ${length} characters, over STS's ${MAX_SESSION_POLICY_LENGTH}: ` +
-        'shorten cicdPolicyArns (fewer or shorter policy ARNs), cicdRoleName or cicdRolePath',
+        "shorten cicdPolicyArns (fewer or shorter policy ARNs, the profiles' included), cicdRoleName or cicdRolePath",
     );
   }
   return policy;

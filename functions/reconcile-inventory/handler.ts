@@ -1,37 +1,13 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import * as z from 'zod/mini';
 import { configFromEnv, type OnboardingConfig } from '../lib/config';
-import { InvalidInput } from '../lib/errors';
+import { defineHandler } from '../lib/define-handler';
 import { logger } from '../lib/logger';
 import { type ObjectStore, objectStoreFromEnv } from '../lib/object-store';
-import {
-  accountsUnderOus,
-  batchCount,
-  batchSizeFor,
-  listOrganization,
-  type ReconcileMode,
-  type ReconcileSnapshot,
-  runIdOf,
-  runPrefix,
-  selectAccounts,
-  snapshotKey,
-} from '../lib/reconcile';
+import { runIdOf, runPrefix, snapshotKey } from '../lib/reconcile';
+import { type InventoryResult, inventoryResult, reconcileMode, takeInventory } from '../lib/reconcile-inventory';
 
-export interface InventoryEvent {
-  /** The execution input: `{}` or `{"mode": "report" | "remediate"}` (the schedule sends the configured mode). */
-  input: unknown;
-  execution: { name: string; startTime: string };
-}
-
-export interface InventoryResult {
-  snapshotKey: string;
-  batchCount: number;
-  /** `[0, 1, …, batchCount-1]`: the Map's items (an empty organization gives an empty Map, not an error). */
-  batches: number[];
-  accountCount: number;
-  mode: ReconcileMode;
-  runId: string;
-}
+export type { InventoryResult } from '../lib/reconcile-inventory';
 
 export interface InventoryDeps {
   config: OnboardingConfig;
@@ -39,64 +15,36 @@ export interface InventoryDeps {
   store: ObjectStore;
 }
 
-const inputSchema = z.strictObject({ mode: z.optional(z.enum(['report', 'remediate'])) });
+/** The execution input (reconcileMode reads it) and the execution, whose name and start time name the run. */
+const event = z.object({
+  input: z.unknown(),
+  execution: z.object({ name: z.string(), startTime: z.string() }),
+});
+export type InventoryEvent = z.infer<typeof event>;
 
-export function makeHandler(deps: InventoryDeps): (event: InventoryEvent) => Promise<InventoryResult> {
-  return async (event) => {
-    // No input at all is `{}`; an explicit null is refused like any other input that is not an object.
-    const parsed = inputSchema.safeParse(event?.input === undefined ? {} : event.input);
-    if (!parsed.success) {
-      throw new InvalidInput(
-        'The reconcile workflow accepts {} or {"mode": "report" | "remediate"}; nothing was read or changed',
-      );
-    }
-    const { config } = deps;
-    const mode = parsed.data.mode ?? config.reconcile.mode;
-    const runId = runIdOf(event.execution.startTime);
-    const [{ accounts, organizationId }, excludedByOu] = await Promise.all([
-      listOrganization(deps.organizations),
-      accountsUnderOus(deps.organizations, config.filters.excludeOuIds),
-    ]);
-    const { checked, skipped } = selectAccounts(accounts, config, excludedByOu);
-    const batchSize = batchSizeFor(checked.length, config.reconcile.concurrency);
-    const snapshot: ReconcileSnapshot = {
-      runId,
-      mode,
-      accounts,
-      checked,
-      batchSize,
-      skipped,
-      ...(organizationId ? { organizationId } : {}),
-    };
-    const key = snapshotKey(runPrefix(event.execution.name));
+/** Lists the organization, selects the accounts to check and writes the run's snapshot for the later steps. */
+export const { makeHandler, defaultDeps, handler } = defineHandler({
+  name: 'reconcile-inventory',
+  event,
+  deps: (): InventoryDeps => ({
+    config: configFromEnv(),
+    organizations: new OrganizationsClient({ region: 'us-east-1' }),
+    store: objectStoreFromEnv(process.env),
+  }),
+  run: async ({ input, execution }, deps): Promise<InventoryResult> => {
+    const mode = reconcileMode(input, deps.config);
+    const run = { runId: runIdOf(execution.startTime), mode };
+    const snapshot = await takeInventory(deps.organizations, deps.config, run);
+    const key = snapshotKey(runPrefix(execution.name));
     await deps.store.putJson(key, snapshot);
-    const count = batchCount(checked.length, batchSize);
+    const result = inventoryResult(key, snapshot);
     logger.info('Reconcile inventory', {
-      accounts: accounts.length,
-      checked: checked.length,
-      skipped: skipped.length,
-      batches: count,
+      accounts: snapshot.accounts.length,
+      checked: snapshot.checked.length,
+      skipped: snapshot.skipped.length,
+      batches: result.batchCount,
       mode,
     });
-    return {
-      snapshotKey: key,
-      batchCount: count,
-      batches: Array.from({ length: count }, (_, i) => i),
-      accountCount: checked.length,
-      mode,
-      runId,
-    };
-  };
-}
-
-export const defaultDeps = (): InventoryDeps => ({
-  config: configFromEnv(),
-  organizations: new OrganizationsClient({ region: 'us-east-1' }),
-  store: objectStoreFromEnv(process.env),
+    return result;
+  },
 });
-
-let cached: ReturnType<typeof makeHandler> | undefined;
-export const handler = async (event: InventoryEvent): Promise<InventoryResult> => {
-  cached ??= makeHandler(defaultDeps());
-  return cached(event);
-};

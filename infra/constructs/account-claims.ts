@@ -8,6 +8,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { CLAIM_RETENTION_DAYS } from '../../functions/lib/account-claim';
 
 export interface AccountClaimsProps {
   /** The function that claims an account for its execution (resolve-account). */
@@ -17,7 +18,8 @@ export interface AccountClaimsProps {
 /**
  * The bucket of the onboarding claims (functions/lib/account-claim.ts): one small object per account creation,
  * written with S3's conditional PutObject so that exactly one execution of the account's events makes writes.
- * Claims matter for 8 hours; the lifecycle removes them after a day.
+ * A claim holds for its flow's window (8 h; 97 h for an invited account); the lifecycle removes it after
+ * CLAIM_RETENTION_DAYS.
  */
 export class AccountClaims extends Construct {
   readonly bucket: s3.Bucket;
@@ -29,13 +31,13 @@ export class AccountClaims extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(1) }],
+      lifecycleRules: [{ expiration: Duration.days(CLAIM_RETENTION_DAYS) }],
       removalPolicy: RemovalPolicy.DESTROY,
     });
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Holds one claim object per account creation (expired after a day), written and read only by resolve-account; access is audited by CloudTrail.',
+        'Holds one claim object per account creation (expired after 5 days), written and read only by resolve-account; access is audited by CloudTrail.',
     });
     const { claimant } = props;
     claimant.addEnvironment('CLAIMS_BUCKET', this.bucket.bucketName);

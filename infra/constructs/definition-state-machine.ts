@@ -7,13 +7,13 @@ import {
   aws_iam as iam,
   type aws_lambda as lambda,
   aws_logs as logs,
-  type RemovalPolicy,
   aws_stepfunctions as sfn,
   type aws_sns as sns,
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import { buildDefinition } from '../state-machine-definition';
+import { type LogSettings, logGroupProps } from './lambda-step';
 
 /**
  * Publishing to the failure topic needs its key: `grantPublish` adds `kms:Decrypt` and `kms:GenerateDataKey*` on
@@ -27,7 +27,7 @@ export function acknowledgeFailureTopicKeyGrant(scope: IConstruct): void {
   });
 }
 
-export interface DefinitionStateMachineProps {
+export interface DefinitionStateMachineProps extends LogSettings {
   readonly comment: string;
   /**
    * The ASL file. Deployed as the definition builder makes it (the file plus its integrations' retriers, see
@@ -42,8 +42,6 @@ export interface DefinitionStateMachineProps {
   readonly invokeSid: string;
   /** The topic the definition publishes failures to. */
   readonly topic: sns.ITopic;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -52,10 +50,7 @@ export interface DefinitionStateMachineProps {
  * given functions and publishing to the topic. Created as `StateMachine` in `scope`.
  */
 export function definitionStateMachine(scope: Construct, props: DefinitionStateMachineProps): sfn.StateMachine {
-  const logGroup = new logs.LogGroup(scope, 'StateMachineLogs', {
-    retention: props.logRetention,
-    removalPolicy: props.logRemovalPolicy,
-  });
+  const logGroup = new logs.LogGroup(scope, 'StateMachineLogs', logGroupProps(props));
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     comment: props.comment,
     stateMachineType: sfn.StateMachineType.STANDARD,

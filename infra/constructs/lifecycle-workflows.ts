@@ -3,8 +3,6 @@ import {
   Duration,
   aws_events as events,
   type aws_lambda as lambda,
-  aws_logs as logs,
-  RemovalPolicy,
   Stack,
   type aws_stepfunctions as sfn,
   aws_events_targets as targets,
@@ -15,6 +13,7 @@ import { ProfileShadowed, UnknownTemplatesFolder } from '../../functions/lib/err
 import { cdkEventPattern, INVITED_EVENT_PATTERNS, MOVED_EVENT_PATTERNS } from '../../functions/lib/lifecycle-events';
 import { checkProfiles } from '../../functions/lib/profiles';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms } from './definition-state-machine';
+import type { LogSettings } from './lambda-step';
 import type { OnboardingWorkflow } from './onboarding-workflow';
 
 /**
@@ -24,14 +23,10 @@ import type { OnboardingWorkflow } from './onboarding-workflow';
  * Departures have their own workflow (offboarding-workflow.ts).
  */
 
-export interface LifecycleWorkflowProps {
+export interface LifecycleWorkflowProps extends LogSettings {
   readonly config: OnboardingConfig;
   /** The functions, failure topic and dead-letter queue they share. */
   readonly onboarding: OnboardingWorkflow;
-  /** @default one month */
-  readonly logRetention?: logs.RetentionDays;
-  /** @default RETAIN */
-  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 interface WorkflowSpec {
@@ -69,8 +64,8 @@ abstract class LifecycleWorkflow extends Construct {
       functions,
       invokeSid: 'InvokeStepFunctions',
       topic: onboarding.failureTopic,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.alarms = executionAlarms(this, this.stateMachine, onboarding.failureTopic, spec.alarms);
     const target = new targets.SfnStateMachine(this.stateMachine, {

@@ -1,37 +1,23 @@
-import { resolve } from 'node:path';
 import {
-  Aws,
   Duration,
   aws_events as events,
-  aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  RemovalPolicy,
-  Stack,
-  aws_secretsmanager as secretsmanager,
+  type aws_lambda as lambda,
   type aws_stepfunctions as sfn,
   type aws_sns as sns,
   aws_events_targets as targets,
-  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { OnboardingConfig } from '../../functions/lib/config';
 import { DEPARTURE_EVENT_PATTERNS } from '../../functions/lib/departure';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms } from './definition-state-machine';
 import { eventsRoleOf } from './events-role';
+import { type LambdaStepSettings, lambdaStep } from './lambda-step';
+import { grantGitHubSecretRead, grantOrganizationsRead } from './step-grants';
 
-export interface OffboardingWorkflowProps {
-  readonly config: OnboardingConfig;
+export interface OffboardingWorkflowProps extends LambdaStepSettings {
   /** Where failures are published (the onboarding failure topic). */
   readonly topic: sns.ITopic;
-  /** Folder holding the bundles `<name>/index.mjs`. @default dist/functions */
-  readonly functionsDir?: string;
   /** @default state-machines/offboard-account.asl.json */
   readonly definitionFile?: string;
-  /** @default one month */
-  readonly logRetention?: logs.RetentionDays;
-  /** @default RETAIN */
-  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -49,82 +35,21 @@ export class OffboardingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
     super(scope, id);
     const { config } = props;
-    const managementAccountId = config.managementAccountId ?? Aws.ACCOUNT_ID;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-
-    const fn = (fid: string, name: string, description: string, timeout: Duration) => {
-      const logGroup = new logs.LogGroup(this, `${fid}Logs`, {
-        retention: logRetention,
-        removalPolicy: logRemovalPolicy,
-      });
-      const role = new iam.Role(this, `${fid}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Execution role of the ${name} function`,
-      });
-      logGroup.grantWrite(role);
-      const f = new lambda.Function(this, fid, {
-        description,
-        code: lambda.Code.fromAsset(resolve(props.functionsDir ?? 'dist/functions', name)),
-        handler: 'index.handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        timeout,
-        memorySize: 512,
-        role,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
-        environment: {
-          ONBOARDING_CONFIG: Stack.of(this).toJsonString({ ...config, managementAccountId }),
-          NODE_OPTIONS: '--enable-source-maps',
-          POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
-          POWERTOOLS_LOG_LEVEL: config.logLevel,
-        },
-      });
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-      });
-      return f;
-    };
-
-    this.resolveDeparture = fn(
-      'ResolveDeparture',
-      'resolve-departure',
-      'Offboarding: reads a departure event and the account status in Organizations',
-      Duration.seconds(30),
-    );
-    this.openPullRequest = fn(
-      'OpenOffboardingPullRequest',
-      'open-offboarding-pull-request',
-      "Offboarding: opens the pull request that takes a departed account's folder out of the Terraform repo",
-      Duration.minutes(2),
-    );
-
-    const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}`;
-    this.resolveDeparture.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAccounts',
-        actions: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
-        resources: [arn('account/o-*/*')],
-      }),
-    );
-    this.resolveDeparture.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOrganizationalUnits',
-        actions: ['organizations:DescribeOrganizationalUnit', 'organizations:ListParents'],
-        resources: [arn('ou/o-*/ou-*')],
-      }),
-    );
-    const account = config.managementAccountId ?? '<AWS::AccountId>';
-    for (const resource of ['account/o-*/*', 'ou/o-*/ou-*']) {
-      Validations.of(this.resolveDeparture.role ?? this.resolveDeparture).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::${account}:${resource}]`,
-        reason:
-          'Organizations ARNs embed the organization id, unknown at synth; they are pinned to this management account and the actions are read-only.',
-      });
-    }
-    githubSecret(this, config.github.auth.secretArn).grantRead(this.openPullRequest);
+    this.resolveDeparture = lambdaStep(this, 'ResolveDeparture', props, {
+      bundle: 'resolve-departure',
+      description: 'Offboarding: reads a departure event and the account status in Organizations',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+    });
+    this.openPullRequest = lambdaStep(this, 'OpenOffboardingPullRequest', props, {
+      bundle: 'open-offboarding-pull-request',
+      description:
+        "Offboarding: opens the pull request that takes a departed account's folder out of the Terraform repo",
+      timeout: Duration.minutes(2),
+      memorySize: 512,
+    });
+    grantOrganizationsRead(this.resolveDeparture, config);
+    grantGitHubSecretRead(this, this.openPullRequest, config);
 
     this.stateMachine = definitionStateMachine(this, {
       comment: 'Offboards an account that was closed or left the organization: one pull request, its role untouched',
@@ -137,8 +62,8 @@ export class OffboardingWorkflow extends Construct {
       functions: [this.resolveDeparture, this.openPullRequest],
       invokeSid: 'InvokeOffboardingFunctions',
       topic: props.topic,
-      logRetention,
-      logRemovalPolicy,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.alarms = executionAlarms(this, this.stateMachine, props.topic, {
       failed:
@@ -166,10 +91,4 @@ export class OffboardingWorkflow extends Construct {
         }),
     );
   }
-}
-
-function githubSecret(scope: Construct, arn: string): secretsmanager.ISecret {
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'GitHubSecret', arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, 'GitHubSecret', arn);
 }

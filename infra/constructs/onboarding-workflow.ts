@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import {
   Aws,
   aws_cloudwatch as cloudwatch,
@@ -6,11 +5,8 @@ import {
   aws_events as events,
   aws_iam as iam,
   aws_kms as kms,
-  aws_lambda as lambda,
-  aws_logs as logs,
+  type aws_lambda as lambda,
   RemovalPolicy,
-  Stack,
-  aws_secretsmanager as secretsmanager,
   type aws_stepfunctions as sfn,
   aws_sns as sns,
   aws_sqs as sqs,
@@ -19,29 +15,16 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { OnboardingConfig } from '../../functions/lib/config';
 import { METRICS_NAMESPACE } from '../../functions/lib/metrics';
 import { AccountClaims } from './account-claims';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms, topicAlarm } from './definition-state-machine';
 import { eventsRoleOf } from './events-role';
+import { type LambdaStepSettings, lambdaStep } from './lambda-step';
+import { grantAssumeMemberAccessRoles, grantGitHubSecretRead, grantOrganizationsRead } from './step-grants';
 
-export interface OnboardingWorkflowProps {
-  /** The validated configuration (see infra/config.ts); handed to every function as ONBOARDING_CONFIG. */
-  readonly config: OnboardingConfig;
-  /** Folder holding the bundles `<name>/index.mjs` built by esbuild.config.mjs. @default dist/functions */
-  readonly functionsDir?: string;
+export interface OnboardingWorkflowProps extends LambdaStepSettings {
   /** The state machine definition. @default state-machines/onboard-account.asl.json */
   readonly definitionFile?: string;
-  /** @default one month */
-  readonly logRetention?: logs.RetentionDays;
-  /** What happens to the log groups when the stack is deleted. @default RETAIN (they are the audit trail) */
-  readonly logRemovalPolicy?: RemovalPolicy;
-}
-
-interface StepFunctionOptions {
-  readonly description: string;
-  readonly timeout: Duration;
-  readonly memorySize: number;
 }
 
 /** The alarms that notify the failure topic. */
@@ -70,45 +53,59 @@ export class OnboardingWorkflow extends Construct {
   readonly claims: AccountClaims;
 
   private readonly props: OnboardingWorkflowProps;
-  private readonly functionsDir: string;
-  private readonly logRetention: logs.RetentionDays;
-  private readonly logRemovalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
     super(scope, id);
     this.props = props;
-    this.functionsDir = resolve(props.functionsDir ?? 'dist/functions');
-    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    this.logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     const { config } = props;
-    const managementAccountId = config.managementAccountId ?? Aws.ACCOUNT_ID;
 
-    this.resolveAccount = this.stepFunction('ResolveAccount', 'resolve-account', {
+    this.resolveAccount = lambdaStep(this, 'ResolveAccount', props, {
+      bundle: 'resolve-account',
       description: 'Onboarding: normalises the input and resolves the account (OU path, tags, repo folder)',
       timeout: Duration.seconds(30),
       memorySize: 256,
     });
-    this.grantOrganizationsRead(this.resolveAccount, managementAccountId);
+    grantOrganizationsRead(this.resolveAccount, config, { createAccountStatus: true });
     // One writer per account creation: the first event's execution claims the account (account-claim.ts).
     this.claims = new AccountClaims(this, 'Claims', { claimant: this.resolveAccount });
 
-    this.ensureCicdRole = this.stepFunction('EnsureCicdRole', 'ensure-cicd-role', {
+    this.ensureCicdRole = lambdaStep(this, 'EnsureCicdRole', props, {
+      bundle: 'ensure-cicd-role',
       description: 'Onboarding: creates or converges the cicd role in the member account',
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
     // It reads the account itself (filters, organization id), as if invoked directly.
-    this.grantOrganizationsRead(this.ensureCicdRole, managementAccountId, { createAccountStatus: false });
-    this.grantAssumeMemberAccessRoles(this.ensureCicdRole);
+    grantOrganizationsRead(this.ensureCicdRole, config);
+    grantAssumeMemberAccessRoles(this.ensureCicdRole, config);
 
-    this.openPullRequest = this.stepFunction('OpenPullRequest', 'open-pull-request', {
+    this.openPullRequest = lambdaStep(this, 'OpenPullRequest', props, {
+      bundle: 'open-pull-request',
       description: 'Onboarding: opens one pull request adding the account folder and its matrix entry',
       timeout: Duration.seconds(120),
       memorySize: 512,
     });
-    githubSecret(this, config.github.auth.secretArn).grantRead(this.openPullRequest);
+    grantGitHubSecretRead(this, this.openPullRequest, config);
 
-    this.failureTopicKey = new kms.Key(this, 'FailureTopicKey', {
+    const failure = this.encryptedFailureTopic();
+    this.failureTopicKey = failure.key;
+    this.failureTopic = failure.topic;
+
+    this.stateMachine = this.onboardingStateMachine();
+    this.alarms = this.failureAlarms();
+
+    this.deadLetterQueue = this.eventsDeadLetterQueue();
+    this.rules = this.triggerRules();
+  }
+
+  /** The failure topic, encrypted with its own key that CloudWatch alarms of this account may use to publish. */
+  private encryptedFailureTopic(): { key: kms.Key; topic: sns.Topic } {
+    // Only alarms of this account (confused deputy: no other account's alarm can use the key or topic).
+    const thisAccountsAlarms = {
+      ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    };
+    const key = new kms.Key(this, 'FailureTopicKey', {
       description: 'Encrypts the AWS account onboarding failure topic',
       enableKeyRotation: true,
       // SNS keeps no message once delivered: nothing encrypted with the key outlives the stack.
@@ -116,158 +113,48 @@ export class OnboardingWorkflow extends Construct {
     });
     // Publishers need the key: the state machines and reconcile-report get it with grantPublish; CloudWatch
     // alarms publish as the cloudwatch.amazonaws.com service, which only the key policy can allow.
-    // Only for alarms of this account (confused deputy: no other account's alarm can use the key through CloudWatch).
-    this.failureTopicKey.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
+        conditions: thisAccountsAlarms,
       }),
     );
-    this.failureTopic = new sns.Topic(this, 'FailureTopic', {
+    const topic = new sns.Topic(this, 'FailureTopic', {
       displayName: 'AWS account onboarding failures',
       enforceSSL: true,
-      masterKey: this.failureTopicKey,
+      masterKey: key,
     });
     // The topic policy (enforceSSL) replaces SNS's default one, so the alarms of this account are allowed by name.
-    this.failureTopic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsOfThisAccount',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
-        resources: [this.failureTopic.topicArn],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        },
+        resources: [topic.topicArn],
+        conditions: thisAccountsAlarms,
       }),
     );
-    for (const email of config.notifications.emails) {
-      this.failureTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of this.props.config.notifications.emails) {
+      topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+    return { key, topic };
+  }
 
-    this.stateMachine = this.onboardingStateMachine();
-    this.alarms = this.failureAlarms();
-
-    this.deadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+  /** Dead-letter queue of the EventBridge targets that start executions (this and the lifecycle workflows'). */
+  private eventsDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
+    Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the EventBridge targets that start the onboarding.',
     });
-    this.rules = this.triggerRules();
-  }
-
-  private stepFunction(id: string, name: string, options: StepFunctionOptions): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: this.logRetention,
-      removalPolicy: this.logRemovalPolicy,
-    });
-    // An explicit role: the default one carries the AWS managed AWSLambdaBasicExecutionRole policy.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the ${name} function`,
-    });
-    logGroup.grantWrite(role);
-    const runtimeConfig = {
-      ...this.props.config,
-      managementAccountId: this.props.config.managementAccountId ?? Aws.ACCOUNT_ID,
-    };
-    const fn = new lambda.Function(this, id, {
-      description: options.description,
-      code: lambda.Code.fromAsset(resolve(this.functionsDir, name)),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      timeout: options.timeout,
-      memorySize: options.memorySize,
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        ONBOARDING_CONFIG: Stack.of(this).toJsonString(runtimeConfig),
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
-        POWERTOOLS_LOG_LEVEL: this.props.config.logLevel,
-      },
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) and Organizations DescribeCreateAccountStatus have no resource-level permissions.',
-    });
-    return fn;
-  }
-
-  /** Read-only Organizations access to this organization's accounts and OUs (and CreateAccount requests). */
-  private grantOrganizationsRead(
-    fn: lambda.Function,
-    managementAccountId: string,
-    { createAccountStatus = true }: { createAccountStatus?: boolean } = {},
-  ): void {
-    const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}`;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAccounts',
-        actions: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
-        resources: [arn('account/o-*/*')],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOrganizationalUnits',
-        actions: ['organizations:DescribeOrganizationalUnit', 'organizations:ListParents'],
-        resources: [arn('ou/o-*/ou-*')],
-      }),
-    );
-    if (createAccountStatus) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadCreateAccountStatus',
-          // DescribeCreateAccountStatus supports no resource-level permissions.
-          actions: ['organizations:DescribeCreateAccountStatus'],
-          resources: ['*'],
-        }),
-      );
-    }
-    const account = this.props.config.managementAccountId ?? '<AWS::AccountId>';
-    for (const resource of ['account/o-*/*', 'ou/o-*/ou-*']) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::${account}:${resource}]`,
-        reason:
-          'Organizations ARNs embed the organization id, unknown at synth; the account and OU ARNs are pinned to this management account and the actions are read-only.',
-      });
-    }
-  }
-
-  /** AssumeRole into the configured member access roles of any account, as long as it is in our organization. */
-  private grantAssumeMemberAccessRoles(fn: lambda.Function): void {
-    const resources = this.props.config.memberAccessRoleNames.map((name) => `arn:${Aws.PARTITION}:iam::*:role/${name}`);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'AssumeMemberAccessRoles',
-        actions: ['sts:AssumeRole'],
-        resources,
-        // The role must belong to the organization of the calling role (IAM policy variable, resolved by IAM).
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JavaScript template
-        conditions: { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } },
-      }),
-    );
-    for (const name of this.props.config.memberAccessRoleNames) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${name}]`,
-        reason:
-          'New accounts are not known at synth: the function may assume only the named member access roles, and only in accounts of this organization (aws:ResourceOrgID condition).',
-      });
-    }
+    return queue;
   }
 
   private onboardingStateMachine(): sfn.StateMachine {
@@ -285,8 +172,8 @@ export class OnboardingWorkflow extends Construct {
       functions: [this.resolveAccount, this.ensureCicdRole, this.openPullRequest],
       invokeSid: 'InvokeStepFunctions',
       topic: this.failureTopic,
-      logRetention: this.logRetention,
-      logRemovalPolicy: this.logRemovalPolicy,
+      logRetention: this.props.logRetention,
+      logRemovalPolicy: this.props.logRemovalPolicy,
     });
   }
 
@@ -364,11 +251,4 @@ export class OnboardingWorkflow extends Construct {
     }
     return rules;
   }
-}
-
-/** A GitHub secret given by complete ARN (with the 6-character suffix) or by partial ARN (without it). */
-function githubSecret(scope: Construct, arn: string): secretsmanager.ISecret {
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'GitHubSecret', arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, 'GitHubSecret', arn);
 }

@@ -1,44 +1,32 @@
-import { resolve } from 'node:path';
 import {
-  Aws,
   Duration,
   aws_iam as iam,
-  aws_lambda as lambda,
-  aws_logs as logs,
-  RemovalPolicy,
+  type aws_lambda as lambda,
   Stack,
   type aws_s3 as s3,
   aws_scheduler as scheduler,
   aws_scheduler_targets as schedulerTargets,
-  aws_secretsmanager as secretsmanager,
   type aws_stepfunctions as sfn,
   type aws_sns as sns,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { OnboardingConfig } from '../../functions/lib/config';
 import { definitionStateMachine, type ExecutionAlarms, executionAlarms } from './definition-state-machine';
+import { type LambdaStepSettings, lambdaStep } from './lambda-step';
+import { grantGitHubSecretRead, grantOrganizationsRead } from './step-grants';
 
-export interface RefreshWorkflowProps {
-  /** The validated configuration: `refresh.schedule`, `refresh.when`, `dashboard.enabled`. */
-  readonly config: OnboardingConfig;
+export interface RefreshWorkflowProps extends LambdaStepSettings {
   /** Where failures are published (the onboarding failure topic). */
   readonly topic: sns.ITopic;
   /** The onboarding state machine: a box ticked on the dashboard starts an execution of it. */
   readonly onboardingStateMachine: sfn.IStateMachine;
   /**
-   * The reconcile run bucket: the refresh keeps `refresh/state.json` there and reads the drift the last report left
-   * for the dashboard (`runs/dashboard-drift.json`).
+   * The reconcile run bucket: the refresh keeps `refresh/state.json` there and reads what reconcile reports hand over:
+   * the drift for the dashboard (`runs/dashboard-drift.json`), a remediating sweep's batch request.
    */
   readonly bucket: s3.IBucket;
-  /** Folder holding the bundles `<name>/index.mjs`. @default dist/functions */
-  readonly functionsDir?: string;
   /** @default state-machines/refresh.asl.json */
   readonly definitionFile?: string;
-  /** @default one month */
-  readonly logRetention?: logs.RetentionDays;
-  /** @default RETAIN */
-  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -56,37 +44,14 @@ export class RefreshWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: RefreshWorkflowProps) {
     super(scope, id);
     const { config } = props;
-    const managementAccountId = config.managementAccountId ?? Aws.ACCOUNT_ID;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
-
-    const logGroup = new logs.LogGroup(this, 'RefreshLogs', {
-      retention: logRetention,
-      removalPolicy: logRemovalPolicy,
-    });
-    const role = new iam.Role(this, 'RefreshRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the refresh function',
-    });
-    logGroup.grantWrite(role);
-    this.refresh = new lambda.Function(this, 'Refresh', {
+    this.refresh = lambdaStep(this, 'Refresh', props, {
+      bundle: 'refresh',
       description:
         "Refresh: regenerates the tool's own conflicting onboarding pull requests, keeps the dashboard issue",
-      code: lambda.Code.fromAsset(resolve(props.functionsDir ?? 'dist/functions', 'refresh')),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       // The ASL's task timeout (330 s) is above it: regenerating many pull requests after a burst of merges.
       timeout: Duration.minutes(5),
       memorySize: 1024,
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
       environment: {
-        ONBOARDING_CONFIG: Stack.of(this).toJsonString({ ...config, managementAccountId }),
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'oidc-account-onboarding',
-        POWERTOOLS_LOG_LEVEL: config.logLevel,
         REFRESH_BUCKET: props.bucket.bucketName,
         RECONCILE_BUCKET: props.bucket.bucketName,
         ...(config.dashboard.enabled
@@ -94,87 +59,8 @@ export class RefreshWorkflow extends Construct {
           : {}),
       },
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions.',
-    });
 
-    const refreshState = props.bucket.arnForObjects('refresh/state.json');
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RefreshState',
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [refreshState],
-      }),
-    );
-    // A missing object is answered 404 NoSuchKey only with s3:ListBucket; without it S3 says 403 AccessDenied.
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RefreshStateMissing',
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: {
-          StringEquals: {
-            's3:prefix': config.dashboard.enabled
-              ? ['refresh/state.json', 'runs/dashboard-drift.json']
-              : ['refresh/state.json'],
-          },
-        },
-      }),
-    );
-    const arn = (resource: string) => `arn:${Aws.PARTITION}:organizations::${managementAccountId}:${resource}`;
-    // The folder of a regenerated pull request is rendered from the account as resolve-account reads it (name, email,
-    // OU path and tags: functions/lib/organization.ts readAccount).
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAccounts',
-        actions: ['organizations:DescribeAccount', 'organizations:ListParents', 'organizations:ListTagsForResource'],
-        resources: [arn('account/o-*/*')],
-      }),
-    );
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOrganizationalUnits',
-        actions: ['organizations:DescribeOrganizationalUnit', 'organizations:ListParents'],
-        resources: [arn('ou/o-*/ou-*')],
-      }),
-    );
-    for (const resource of ['account/o-*/*', 'ou/o-*/ou-*']) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::${config.managementAccountId ?? '<AWS::AccountId>'}:${resource}]`,
-        reason:
-          'Organizations ARNs embed the organization id, unknown at synth; pinned to this management account, read-only.',
-      });
-    }
-    // What a reconcile report hands over: the drift for the dashboard, a remediating sweep's batch request.
-    this.refresh.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadReconcileHandOff',
-        actions: ['s3:GetObject'],
-        resources: [
-          ...(config.dashboard.enabled ? [props.bucket.arnForObjects('runs/dashboard-drift.json')] : []),
-          props.bucket.arnForObjects('runs/*/remediation-batches.json'),
-        ],
-      }),
-    );
-    const bucketId = Stack.of(this).resolve(
-      Stack.of(this).getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket),
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*/remediation-batches.json]`,
-      reason:
-        "A remediating sweep's batch request is written under runs/<execution name>/, unknown at synth; read-only, this one file name of each run.",
-    });
-    if (config.dashboard.enabled) {
-      this.refresh.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'StartDashboardReruns',
-          actions: ['states:StartExecution'],
-          resources: [props.onboardingStateMachine.stateMachineArn],
-        }),
-      );
-    }
-    githubSecret(this, config.github.auth.secretArn).grantRead(this.refresh);
+    grantRefreshPermissions(this, this.refresh, props);
 
     this.stateMachine = definitionStateMachine(this, {
       comment: "Refreshes the tool's own onboarding pull requests and the dashboard issue",
@@ -183,8 +69,8 @@ export class RefreshWorkflow extends Construct {
       functions: [this.refresh],
       invokeSid: 'InvokeRefreshFunction',
       topic: props.topic,
-      logRetention,
-      logRemovalPolicy,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
     this.alarms = executionAlarms(this, this.stateMachine, props.topic, {
       failed:
@@ -206,8 +92,65 @@ export class RefreshWorkflow extends Construct {
   }
 }
 
-function githubSecret(scope: Construct, arn: string): secretsmanager.ISecret {
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'GitHubSecret', arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, 'GitHubSecret', arn);
+/**
+ * The refresh function's grants: its state object (and the 404 of a missing one), the accounts a regenerated pull
+ * request is rendered from, the GitHub secret and, with the dashboard, the last drift and the re-runs it asks for.
+ */
+function grantRefreshPermissions(scope: Construct, fn: lambda.IFunction, props: RefreshWorkflowProps): void {
+  const { config } = props;
+  const refreshState = props.bucket.arnForObjects('refresh/state.json');
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'RefreshState',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [refreshState],
+    }),
+  );
+  // A missing object is answered 404 NoSuchKey only with s3:ListBucket; without it S3 says 403 AccessDenied.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'RefreshStateMissing',
+      actions: ['s3:ListBucket'],
+      resources: [props.bucket.bucketArn],
+      conditions: {
+        StringEquals: {
+          's3:prefix': config.dashboard.enabled
+            ? ['refresh/state.json', 'runs/dashboard-drift.json']
+            : ['refresh/state.json'],
+        },
+      },
+    }),
+  );
+  // The folder of a regenerated pull request is rendered from the account as resolve-account reads it (name, email,
+  // OU path and tags: functions/lib/organization.ts readAccount).
+  grantOrganizationsRead(fn, config);
+  // What a reconcile report hands over: the drift for the dashboard, a remediating sweep's batch request.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadReconcileHandOff',
+      actions: ['s3:GetObject'],
+      resources: [
+        ...(config.dashboard.enabled ? [props.bucket.arnForObjects('runs/dashboard-drift.json')] : []),
+        props.bucket.arnForObjects('runs/*/remediation-batches.json'),
+      ],
+    }),
+  );
+  const bucketId = Stack.of(scope).resolve(
+    Stack.of(scope).getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket),
+  );
+  Validations.of(fn.role ?? fn).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*/remediation-batches.json]`,
+    reason:
+      "A remediating sweep's batch request is written under runs/<execution name>/, unknown at synth; read-only, this one file name of each run.",
+  });
+  if (config.dashboard.enabled) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartDashboardReruns',
+        actions: ['states:StartExecution'],
+        resources: [props.onboardingStateMachine.stateMachineArn],
+      }),
+    );
+  }
+  grantGitHubSecretRead(scope, fn, config);
 }

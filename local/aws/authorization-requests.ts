@@ -9,11 +9,14 @@
  * nothing here: the operation answers it as the service does.
  */
 import type { AuthorizationSettings } from './authorization-settings';
+import type { Caller } from './credentials';
+import type { Role } from './iam-store';
 import type { PolicyDocument } from './policy';
 import { AwsError, queryList } from './protocols';
 import { s3Buckets, target } from './s3';
 import type { RestRequest, Service } from './service';
-import type { AwsState, Caller, Role, Tag } from './state';
+import type { AwsState } from './state';
+import type { Tag } from './state-common';
 
 export type ContextValues = Record<string, string | string[]>;
 
@@ -54,7 +57,9 @@ const arnAccount = (arn: string): string | undefined => /^arn:[^:]+:[^:]*:[^:]*:
  * written, so a deleted (or recreated) principal shows, and matches, only as its old `AROA…` id.
  */
 function trustPolicyForEvaluation(state: AwsState, role: Role, caller: Caller): PolicyDocument {
-  const text = state.trustPolicyText(role).replaceAll(`"${caller.principalId}"`, JSON.stringify(caller.principalArn));
+  const text = state.iam
+    .trustPolicyText(role)
+    .replaceAll(`"${caller.principalId}"`, JSON.stringify(caller.principalArn));
   return JSON.parse(text) as PolicyDocument;
 }
 
@@ -72,7 +77,7 @@ function iamChecks(state: AwsState, caller: Caller, action: string, params: URLS
         ...(boundary ? { 'iam:PermissionsBoundary': boundary } : {}),
       });
     }
-    const role = state.findRole(account, roleName);
+    const role = state.iam.findRole(account, roleName);
     const context: ContextValues = tagContext('aws:ResourceTag', role?.tags);
     const boundary =
       action === 'PutRolePermissionsBoundary' ? params.get('PermissionsBoundary') : role?.permissionsBoundaryArn;
@@ -98,7 +103,7 @@ function stsChecks(state: AwsState, caller: Caller, action: string, params: URLS
     return [{ action: `sts:${action}`, resource: '*', resourceAccount: caller.accountId, context: {} }];
   const roleArn = params.get('RoleArn') ?? '';
   const match = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
-  const role = match ? state.findRole(match[1] as string, match[2] as string) : undefined;
+  const role = match ? state.iam.findRole(match[1] as string, match[2] as string) : undefined;
   if (!role || role.arn !== roleArn) return []; // STS answers AccessDenied itself, naming no policy.
   const externalId = params.get('ExternalId');
   const sourceIdentity = params.get('SourceIdentity');
@@ -170,7 +175,7 @@ function snsChecks(
 
 /** Organizations resources live in the management account: the root, OUs and accounts, by their ids. */
 function organizationsChecks(state: AwsState, action: string, input: Record<string, unknown>): AuthorizationCheck[] {
-  const management = state.managementAccountId;
+  const management = state.organization.managementAccountId;
   const idParameter: Record<string, string> = {
     DescribeAccount: 'AccountId',
     MoveAccount: 'AccountId',
@@ -192,12 +197,16 @@ function organizationsChecks(state: AwsState, action: string, input: Record<stri
   const id = input[parameter];
   if (typeof id !== 'string') return [];
   let resource: { arn: string; tags: Tag[] } | undefined;
-  if (id === state.rootId) resource = { arn: state.rootArn, tags: state.rootTags.tags };
+  if (id === state.organization.rootId)
+    resource = { arn: state.organization.rootArn, tags: state.organization.rootTags.tags };
   else if (/^ou-[a-z0-9]+-[a-z0-9]+$/.test(id)) {
-    const unit = state.organizationalUnits.get(id);
-    resource = { arn: `arn:aws:organizations::${management}:ou/${state.organizationId}/${id}`, tags: unit?.tags ?? [] };
+    const unit = state.organization.organizationalUnits.get(id);
+    resource = {
+      arn: `arn:aws:organizations::${management}:ou/${state.organization.organizationId}/${id}`,
+      tags: unit?.tags ?? [],
+    };
   } else if (/^\d{12}$/.test(id)) {
-    resource = { arn: state.accountArn(id), tags: state.accounts.get(id)?.tags ?? [] };
+    resource = { arn: state.organization.accountArn(id), tags: state.organization.accounts.get(id)?.tags ?? [] };
   }
   if (!resource) return [];
   const context = tagContext('aws:ResourceTag', resource.tags);
@@ -229,7 +238,7 @@ function secretsManagerChecks(
   }
   const secretId = input.SecretId;
   if (typeof secretId !== 'string' || secretId === '') return [];
-  const secret = state.findSecret(caller.accountId, secretId);
+  const secret = state.secrets.findSecret(caller.accountId, secretId);
   const resource = secret?.arn ?? (secretId.startsWith('arn:') ? secretId : `${base}${secretId}`);
   const context: ContextValues = { 'secretsmanager:SecretId': secretId };
   if (typeof input.VersionId === 'string') context['secretsmanager:VersionId'] = input.VersionId;

@@ -115,21 +115,21 @@ export function serviceControlPolicyLevels(
   accountId: string,
 ): SimulationOrgPolicies[] {
   const { policies, fullAWSAccess = true } = settings.serviceControlPolicies;
-  const account = state.accounts.get(accountId);
-  if (policies.length === 0 || !account || accountId === state.managementAccountId) return [];
+  const account = state.organization.accounts.get(accountId);
+  if (policies.length === 0 || !account || accountId === state.organization.managementAccountId) return [];
   const units = ouIdsAbove(state, account.parentId);
   const attachedTo = (target: string) => {
-    const unit = state.organizationalUnits.get(target);
+    const unit = state.organization.organizationalUnits.get(target);
     return (policy: ServiceControlPolicy) =>
       policy.targets.some((t) =>
-        target === state.rootId
-          ? t === 'root' || t === 'Root' || t === state.rootId
+        target === state.organization.rootId
+          ? t === 'root' || t === 'Root' || t === state.organization.rootId
           : unit
             ? t === unit.id || t === unit.name
             : t === target,
       );
   };
-  return [state.rootId, ...units, accountId].map((level) => ({
+  return [state.organization.rootId, ...units, accountId].map((level) => ({
     orgIdentifier: level,
     policies: [
       ...(fullAWSAccess ? [FULL_AWS_ACCESS] : []),
@@ -141,8 +141,8 @@ export function serviceControlPolicyLevels(
 /** The ids of the OUs from the root down to `parentId` (an account's parent), root excluded. */
 export function ouIdsAbove(state: AwsState, parentId: string): string[] {
   const units: string[] = [];
-  for (let parent = parentId; parent !== state.rootId; ) {
-    const unit = state.organizationalUnits.get(parent);
+  for (let parent = parentId; parent !== state.organization.rootId; ) {
+    const unit = state.organization.organizationalUnits.get(parent);
     if (!unit) break;
     units.unshift(unit.id);
     parent = unit.parentId;

@@ -38,11 +38,12 @@ import {
   ouIdsAbove,
   serviceControlPolicyLevels,
 } from './authorization-settings';
+import type { Caller, CredentialRecord } from './credentials';
 import { ADMINISTRATOR_ACCESS, isKnownAwsManagedPolicy, managedPolicyDocument } from './managed-policies';
 import { type PolicyDocument, statementsOf } from './policy';
 import { AwsError } from './protocols';
 import type { Service } from './service';
-import type { AwsState, Caller, CredentialRecord } from './state';
+import type { AwsState } from './state';
 
 interface NamedPolicy {
   name: string;
@@ -86,7 +87,7 @@ function principalPolicies(state: AwsState, record: CredentialRecord): Principal
       unknown: [],
     };
   }
-  const role = caller.roleName ? state.findRole(caller.accountId, caller.roleName) : undefined;
+  const role = caller.roleName ? state.iam.findRole(caller.accountId, caller.roleName) : undefined;
   // A session of a deleted (or recreated) role holds no permissions.
   if (!role || role.arn !== caller.principalArn || role.roleId !== caller.principalId)
     return { identity: [], unknown: [] };
@@ -109,10 +110,10 @@ function principalPolicies(state: AwsState, record: CredentialRecord): Principal
 }
 
 function organizationPath(state: AwsState, accountId: string): string | undefined {
-  const account = state.accounts.get(accountId);
+  const account = state.organization.accounts.get(accountId);
   if (!account) return undefined;
   const units = ouIdsAbove(state, account.parentId);
-  return `${state.organizationId}/${state.rootId}/${units.map((u) => `${u}/`).join('')}`;
+  return `${state.organization.organizationId}/${state.organization.rootId}/${units.map((u) => `${u}/`).join('')}`;
 }
 
 /** The global condition keys AWS adds to every request of this caller on this resource. */
@@ -120,7 +121,7 @@ function globalContext(state: AwsState, caller: Caller, resourceAccount: string)
   const now = new Date();
   const principalPath = organizationPath(state, caller.accountId);
   const resourcePath = organizationPath(state, resourceAccount);
-  const role = caller.roleName ? state.findRole(caller.accountId, caller.roleName) : undefined;
+  const role = caller.roleName ? state.iam.findRole(caller.accountId, caller.roleName) : undefined;
   return {
     'aws:PrincipalArn': caller.principalArn,
     'aws:PrincipalAccount': caller.accountId,
@@ -129,9 +130,13 @@ function globalContext(state: AwsState, caller: Caller, resourceAccount: string)
     'aws:userid': caller.userId,
     ...(caller.kind === 'user' ? { 'aws:username': caller.arn.slice(caller.arn.lastIndexOf('/') + 1) } : {}),
     ...Object.fromEntries((role?.tags ?? []).map((t) => [`aws:PrincipalTag/${t.Key}`, t.Value])),
-    ...(principalPath ? { 'aws:PrincipalOrgID': state.organizationId, 'aws:PrincipalOrgPaths': [principalPath] } : {}),
+    ...(principalPath
+      ? { 'aws:PrincipalOrgID': state.organization.organizationId, 'aws:PrincipalOrgPaths': [principalPath] }
+      : {}),
     'aws:ResourceAccount': resourceAccount,
-    ...(resourcePath ? { 'aws:ResourceOrgID': state.organizationId, 'aws:ResourceOrgPaths': [resourcePath] } : {}),
+    ...(resourcePath
+      ? { 'aws:ResourceOrgID': state.organization.organizationId, 'aws:ResourceOrgPaths': [resourcePath] }
+      : {}),
     // The stand-in listens on plain HTTP on the loopback; the SDK talks TLS to AWS, which is what policies check.
     'aws:SecureTransport': 'true',
     'aws:SourceIp': '127.0.0.1',

@@ -1,7 +1,11 @@
 /** IAM (awsQuery, 2010-05-08): roles, their trust policies, managed and inline policies, tags and boundaries. */
+
+import type { ManagedPolicy, Role } from './iam-store';
+import { noSuchRole } from './iam-validation';
 import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
-import { type AwsState, noSuchRole, type Role, type Tag } from './state';
+import type { AwsState } from './state';
+import type { Tag } from './state-common';
 
 /** RFC 3986 encoding, as IAM returns policy documents (every character but `A-Za-z0-9-._~` is escaped). */
 export const encodePolicy = (text: string) =>
@@ -33,7 +37,7 @@ function roleShape(state: AwsState, role: Role, detailed: boolean): Record<strin
     RoleId: role.roleId,
     Arn: role.arn,
     CreateDate: role.createDate,
-    AssumeRolePolicyDocument: encodePolicy(state.trustPolicyText(role)),
+    AssumeRolePolicyDocument: encodePolicy(state.iam.trustPolicyText(role)),
     Description: role.description,
     MaxSessionDuration: role.maxSessionDuration,
     PermissionsBoundary:
@@ -67,7 +71,7 @@ function page<T>(items: T[], params: URLSearchParams): { items: T[]; IsTruncated
 }
 
 function readableRole(state: AwsState, accountId: string, roleName: string): Role {
-  const role = state.requireRole(accountId, roleName);
+  const role = state.iam.requireRole(accountId, roleName);
   // Eventual consistency: a fresh role is not visible to reads for a while.
   if (role.invisibleReads > 0) {
     role.invisibleReads -= 1;
@@ -84,7 +88,7 @@ const operations: Record<string, QueryOperation> = {
 
   CreateRole: ({ state, caller, input }) => {
     const maxSession = input.get('MaxSessionDuration');
-    const role = state.createRole(caller.accountId, {
+    const role = state.iam.createRole(caller.accountId, {
       roleName: required(input, 'RoleName'),
       assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument'),
       path: input.get('Path') ?? undefined,
@@ -100,12 +104,12 @@ const operations: Record<string, QueryOperation> = {
   },
 
   UpdateAssumeRolePolicy: ({ state, caller, input }) => {
-    state.updateAssumeRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyDocument'));
+    state.iam.updateAssumeRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyDocument'));
     return undefined;
   },
 
   UpdateRole: ({ state, caller, input }) => {
-    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const role = state.iam.requireRole(caller.accountId, required(input, 'RoleName'));
     const description = input.get('Description');
     const maxSession = input.get('MaxSessionDuration');
     if (description !== null) role.description = description;
@@ -114,48 +118,53 @@ const operations: Record<string, QueryOperation> = {
   },
 
   DeleteRole: ({ state, caller, input }) => {
-    state.deleteRole(caller.accountId, required(input, 'RoleName'));
+    state.iam.deleteRole(caller.accountId, required(input, 'RoleName'));
     return undefined;
   },
 
   ListRoles: ({ state, caller, input }) => {
     const prefix = input.get('PathPrefix') ?? '/';
-    const roles = state.listRoles(caller.accountId).filter((role) => role.path.startsWith(prefix));
+    const roles = state.iam.listRoles(caller.accountId).filter((role) => role.path.startsWith(prefix));
     const { items, ...rest } = page(roles, input);
     return { Roles: items.map((role) => roleShape(state, role, false)), ...rest };
   },
 
   AttachRolePolicy: ({ state, caller, input }) => {
-    state.attachRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyArn'));
+    state.iam.attachRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyArn'));
     return undefined;
   },
 
   DetachRolePolicy: ({ state, caller, input }) => {
-    state.detachRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyArn'));
+    state.iam.detachRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyArn'));
     return undefined;
   },
 
   ListAttachedRolePolicies: ({ state, caller, input }) => {
-    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const role = state.iam.requireRole(caller.accountId, required(input, 'RoleName'));
     const attached = [...role.attached].map(([PolicyArn, PolicyName]) => ({ PolicyName, PolicyArn }));
     const { items, ...rest } = page(attached, input);
     return { AttachedPolicies: items, ...rest };
   },
 
   ListRolePolicies: ({ state, caller, input }) => {
-    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const role = state.iam.requireRole(caller.accountId, required(input, 'RoleName'));
     const { items, ...rest } = page([...role.inline.keys()].sort(), input);
     return { PolicyNames: items, ...rest };
   },
 
   PutRolePolicy: ({ state, caller, input }) => {
     const roleName = required(input, 'RoleName');
-    state.putRolePolicy(caller.accountId, roleName, required(input, 'PolicyName'), required(input, 'PolicyDocument'));
+    state.iam.putRolePolicy(
+      caller.accountId,
+      roleName,
+      required(input, 'PolicyName'),
+      required(input, 'PolicyDocument'),
+    );
     return undefined;
   },
 
   GetRolePolicy: ({ state, caller, input }) => {
-    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const role = state.iam.requireRole(caller.accountId, required(input, 'RoleName'));
     const policyName = required(input, 'PolicyName');
     const document = role.inline.get(policyName);
     if (document === undefined) {
@@ -165,29 +174,29 @@ const operations: Record<string, QueryOperation> = {
   },
 
   DeleteRolePolicy: ({ state, caller, input }) => {
-    state.deleteRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyName'));
+    state.iam.deleteRolePolicy(caller.accountId, required(input, 'RoleName'), required(input, 'PolicyName'));
     return undefined;
   },
 
   TagRole: ({ state, caller, input }) => {
-    state.tagRole(caller.accountId, required(input, 'RoleName'), tagsOf(input));
+    state.iam.tagRole(caller.accountId, required(input, 'RoleName'), tagsOf(input));
     return undefined;
   },
 
   UntagRole: ({ state, caller, input }) => {
     const keys = queryList(input, 'TagKeys').filter((k): k is string => typeof k === 'string');
-    state.untagRole(caller.accountId, required(input, 'RoleName'), keys);
+    state.iam.untagRole(caller.accountId, required(input, 'RoleName'), keys);
     return undefined;
   },
 
   ListRoleTags: ({ state, caller, input }) => {
-    const role = state.requireRole(caller.accountId, required(input, 'RoleName'));
+    const role = state.iam.requireRole(caller.accountId, required(input, 'RoleName'));
     const { items, ...rest } = page(role.tags, input);
     return { Tags: items, ...rest };
   },
 
   PutRolePermissionsBoundary: ({ state, caller, input }) => {
-    state.putRolePermissionsBoundary(
+    state.iam.putRolePermissionsBoundary(
       caller.accountId,
       required(input, 'RoleName'),
       required(input, 'PermissionsBoundary'),
@@ -196,12 +205,12 @@ const operations: Record<string, QueryOperation> = {
   },
 
   DeleteRolePermissionsBoundary: ({ state, caller, input }) => {
-    state.deleteRolePermissionsBoundary(caller.accountId, required(input, 'RoleName'));
+    state.iam.deleteRolePermissionsBoundary(caller.accountId, required(input, 'RoleName'));
     return undefined;
   },
 
   CreatePolicy: ({ state, caller, input }) => {
-    const policy = state.createPolicy(caller.accountId, {
+    const policy = state.iam.createPolicy(caller.accountId, {
       name: required(input, 'PolicyName'),
       document: required(input, 'PolicyDocument'),
       path: input.get('Path') ?? undefined,
@@ -212,8 +221,8 @@ const operations: Record<string, QueryOperation> = {
 
   GetPolicy: ({ state, caller, input }) => {
     const arn = required(input, 'PolicyArn');
-    state.requirePolicy(caller.accountId, arn);
-    const policy = state.customerPolicy(caller.accountId, arn);
+    state.iam.requirePolicy(caller.accountId, arn);
+    const policy = state.iam.customerPolicy(caller.accountId, arn);
     if (policy) return { Policy: policyShape(policy) };
     const name = arn.slice(arn.lastIndexOf('/') + 1);
     const path = arn.slice('arn:aws:iam::aws:policy'.length, arn.length - name.length);
@@ -221,7 +230,7 @@ const operations: Record<string, QueryOperation> = {
   },
 };
 
-function policyShape(policy: NonNullable<ReturnType<AwsState['customerPolicy']>>) {
+function policyShape(policy: ManagedPolicy) {
   return {
     PolicyName: policy.name,
     PolicyId: policy.policyId,

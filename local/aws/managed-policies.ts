@@ -3,7 +3,7 @@
  * from the small catalog below. The catalog holds the documents of the AWS managed policies that principals of the
  * stand-in call with (AdministratorAccess on the member access roles and on the stand-in's administrator) and a few
  * narrow ones whose documents are short enough to keep exactly; an AWS managed policy outside it can still be
- * attached (see AWS_MANAGED_POLICIES in state.ts) but grants nothing here, which the stand-in says when it denies.
+ * attached (AWS_MANAGED_POLICIES below) but grants nothing here, which the stand-in says when it denies.
  */
 import type { PolicyDocument } from './policy';
 import type { AwsState } from './state';
@@ -67,6 +67,22 @@ const AWS_MANAGED_DOCUMENTS: Record<string, PolicyDocument> = {
 
 const AWS_MANAGED_PREFIX = 'arn:aws:iam::aws:policy/';
 
+/** The AWS managed policies a role of the stand-in can be given (AttachRolePolicy, a permissions boundary). */
+export const AWS_MANAGED_POLICIES = [
+  'AdministratorAccess',
+  'ReadOnlyAccess',
+  'PowerUserAccess',
+  'SecurityAudit',
+  'IAMFullAccess',
+  'IAMReadOnlyAccess',
+  'AmazonS3FullAccess',
+  'AmazonS3ReadOnlyAccess',
+  'AmazonDynamoDBFullAccess',
+  'AWSCloudFormationFullAccess',
+  'job-function/ViewOnlyAccess',
+  'job-function/Billing',
+].map((name) => `${AWS_MANAGED_PREFIX}${name}`);
+
 /** Whether the stand-in knows what this AWS managed policy allows. */
 export function isKnownAwsManagedPolicy(arn: string): boolean {
   return arn.startsWith(AWS_MANAGED_PREFIX) && arn.slice(AWS_MANAGED_PREFIX.length) in AWS_MANAGED_DOCUMENTS;
@@ -78,7 +94,7 @@ export function isKnownAwsManagedPolicy(arn: string): boolean {
  */
 export function managedPolicyDocument(state: AwsState, accountId: string, arn: string): PolicyDocument | undefined {
   if (arn.startsWith(AWS_MANAGED_PREFIX)) return AWS_MANAGED_DOCUMENTS[arn.slice(AWS_MANAGED_PREFIX.length)];
-  const policy = state.customerPolicy(accountId, arn);
+  const policy = state.iam.customerPolicy(accountId, arn);
   return policy ? (JSON.parse(policy.document) as PolicyDocument) : undefined;
 }
 

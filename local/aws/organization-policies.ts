@@ -64,7 +64,12 @@ function policyOf({ state, input }: Context): ServiceControlPolicy {
 }
 
 function requireTarget(state: AwsState, targetId: string): void {
-  if (targetId === state.rootId || state.accounts.has(targetId) || state.organizationalUnits.has(targetId)) return;
+  if (
+    targetId === state.organization.rootId ||
+    state.organization.accounts.has(targetId) ||
+    state.organization.organizationalUnits.has(targetId)
+  )
+    return;
   throw new AwsError(
     'TargetNotFoundException',
     400,
@@ -80,7 +85,7 @@ function requireScpType(input: Record<string, unknown>, member = 'Filter'): void
 
 const summary = (state: AwsState, p: ServiceControlPolicy) => ({
   Id: p.id,
-  Arn: `arn:aws:organizations::${p.awsManaged ? 'aws' : state.managementAccountId}:policy/${p.awsManaged ? '' : `${state.organizationId}/`}service_control_policy/${p.id}`,
+  Arn: `arn:aws:organizations::${p.awsManaged ? 'aws' : state.organization.managementAccountId}:policy/${p.awsManaged ? '' : `${state.organization.organizationId}/`}service_control_policy/${p.id}`,
   Name: p.name,
   Description: p.description,
   Type: 'SERVICE_CONTROL_POLICY',

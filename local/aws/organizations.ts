@@ -1,8 +1,12 @@
 /** AWS Organizations (awsJson1_1, `AWSOrganizationsV20161128.*`): the organization tree, accounts and CreateAccount. */
+
+import type { CreateAccountRequest } from './account-creation';
 import { policyOperations } from './organization-policies';
+import type { Account, OrganizationalUnit } from './organization-tree';
 import { AwsError } from './protocols';
 import type { JsonOperation, JsonService, OperationContext } from './service';
-import type { Account, AwsState, OrganizationalUnit, Tag } from './state';
+import type { AwsState } from './state';
+import type { Tag } from './state-common';
 
 type Context = OperationContext<Record<string, unknown>>;
 
@@ -51,7 +55,7 @@ function paginate<T>(context: Context, operation: string, items: T[], limit = 20
 
 const accountShape = (state: AwsState, account: Account) => ({
   Id: account.id,
-  Arn: state.accountArn(account.id),
+  Arn: state.organization.accountArn(account.id),
   Email: account.email,
   Name: account.name,
   Status: account.status,
@@ -63,7 +67,7 @@ const accountShape = (state: AwsState, account: Account) => ({
 const unitShape = (unit: OrganizationalUnit) => ({ Id: unit.id, Arn: unit.arn, Name: unit.name });
 
 function requireParent(state: AwsState, parentId: string): void {
-  if (!state.isParent(parentId))
+  if (!state.organization.isParent(parentId))
     throw new AwsError(
       'ParentNotFoundException',
       404,
@@ -72,7 +76,7 @@ function requireParent(state: AwsState, parentId: string): void {
 }
 
 function parentRef(state: AwsState, parentId: string) {
-  return { Id: parentId, Type: parentId === state.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' };
+  return { Id: parentId, Type: parentId === state.organization.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' };
 }
 
 function tagsOf(value: unknown): Tag[] {
@@ -88,9 +92,9 @@ function tagsOf(value: unknown): Tag[] {
 
 /** The tags of an account, OU or root, by resource id. */
 function taggable(state: AwsState, resourceId: string): { tags: Tag[] } {
-  const target = state.accounts.get(resourceId) ?? state.organizationalUnits.get(resourceId);
+  const target = state.organization.accounts.get(resourceId) ?? state.organization.organizationalUnits.get(resourceId);
   if (target) return target;
-  if (resourceId === state.rootId) return state.rootTags;
+  if (resourceId === state.organization.rootId) return state.organization.rootTags;
   throw new AwsError(
     'TargetNotFoundException',
     404,
@@ -98,7 +102,7 @@ function taggable(state: AwsState, resourceId: string): { tags: Tag[] } {
   );
 }
 
-const createAccountStatus = (request: ReturnType<AwsState['pollCreateAccount']>) => ({
+const createAccountStatus = (request: CreateAccountRequest) => ({
   Id: request.id,
   AccountName: request.accountName,
   State: request.state,
@@ -109,12 +113,12 @@ const createAccountStatus = (request: ReturnType<AwsState['pollCreateAccount']>)
 });
 
 function organizationShape(state: AwsState) {
-  const management = state.getAccount(state.managementAccountId);
+  const management = state.organization.getAccount(state.organization.managementAccountId);
   return {
-    Id: state.organizationId,
-    Arn: state.organizationArn,
+    Id: state.organization.organizationId,
+    Arn: state.organization.organizationArn,
     FeatureSet: 'ALL',
-    MasterAccountArn: state.accountArn(management.id),
+    MasterAccountArn: state.organization.accountArn(management.id),
     MasterAccountId: management.id,
     MasterAccountEmail: management.email,
     AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
@@ -128,7 +132,7 @@ const operations: Record<string, JsonOperation> = {
   /** Only when the stand-in started outside an organization (`organization: 'none'`); the caller becomes its management account. */
   CreateOrganization: (context) => {
     const { state } = context;
-    if (state.organizationInUse) {
+    if (state.organization.inUse) {
       throw new AwsError(
         'AlreadyInOrganizationException',
         409,
@@ -139,24 +143,24 @@ const operations: Record<string, JsonOperation> = {
     if (featureSet !== 'ALL' && featureSet !== 'CONSOLIDATED_BILLING') {
       throw invalidInput('You provided a value that does not match the required pattern.', 'INVALID_ENUM');
     }
-    state.organizationInUse = true;
+    state.organization.inUse = true;
     return { Organization: organizationShape(state) };
   },
 
   ListRoots: (context) => {
     const { state } = context;
-    const roots = [{ Id: state.rootId, Arn: state.rootArn, Name: 'Root', PolicyTypes: [] }];
+    const roots = [{ Id: state.organization.rootId, Arn: state.organization.rootArn, Name: 'Root', PolicyTypes: [] }];
     const { page, NextToken } = paginate(context, 'ListRoots', roots);
     return { Roots: page, NextToken };
   },
 
   DescribeAccount: (context) => ({
-    Account: accountShape(context.state, context.state.getAccount(str(context, 'AccountId'))),
+    Account: accountShape(context.state, context.state.organization.getAccount(str(context, 'AccountId'))),
   }),
 
   ListAccounts: (context) => {
     const { state } = context;
-    const { page, NextToken } = paginate(context, 'ListAccounts', [...state.accounts.values()]);
+    const { page, NextToken } = paginate(context, 'ListAccounts', [...state.organization.accounts.values()]);
     return { Accounts: page.map((account) => accountShape(state, account)), NextToken };
   },
 
@@ -164,19 +168,21 @@ const operations: Record<string, JsonOperation> = {
     const { state } = context;
     const parentId = str(context, 'ParentId');
     requireParent(state, parentId);
-    const ids = state.childAccountIds(parentId);
+    const ids = state.organization.childAccountIds(parentId);
     const { page, NextToken } = paginate(context, `ListAccountsForParent:${parentId}`, ids);
-    return { Accounts: page.map((id) => accountShape(state, state.getAccount(id))), NextToken };
+    return { Accounts: page.map((id) => accountShape(state, state.organization.getAccount(id))), NextToken };
   },
 
   ListOrganizationalUnitsForParent: (context) => {
     const { state } = context;
     const parentId = str(context, 'ParentId');
     requireParent(state, parentId);
-    const ids = state.childUnitIds(parentId);
+    const ids = state.organization.childUnitIds(parentId);
     const { page, NextToken } = paginate(context, `ListOrganizationalUnitsForParent:${parentId}`, ids);
     return {
-      OrganizationalUnits: page.map((id) => unitShape(state.organizationalUnits.get(id) as OrganizationalUnit)),
+      OrganizationalUnits: page.map((id) =>
+        unitShape(state.organization.organizationalUnits.get(id) as OrganizationalUnit),
+      ),
       NextToken,
     };
   },
@@ -189,7 +195,10 @@ const operations: Record<string, JsonOperation> = {
     if (childType !== 'ACCOUNT' && childType !== 'ORGANIZATIONAL_UNIT') {
       throw invalidInput('You specified an invalid value for ChildType.', 'INVALID_ENUM');
     }
-    const ids = childType === 'ACCOUNT' ? state.childAccountIds(parentId) : state.childUnitIds(parentId);
+    const ids =
+      childType === 'ACCOUNT'
+        ? state.organization.childAccountIds(parentId)
+        : state.organization.childUnitIds(parentId);
     const { page, NextToken } = paginate(context, `ListChildren:${parentId}:${childType}`, ids);
     return { Children: page.map((Id) => ({ Id, Type: childType })), NextToken };
   },
@@ -197,7 +206,7 @@ const operations: Record<string, JsonOperation> = {
   ListParents: (context) => {
     const { state } = context;
     const childId = str(context, 'ChildId');
-    const child = state.accounts.get(childId) ?? state.organizationalUnits.get(childId);
+    const child = state.organization.accounts.get(childId) ?? state.organization.organizationalUnits.get(childId);
     if (!child)
       throw new AwsError(
         'ChildNotFoundException',
@@ -208,7 +217,7 @@ const operations: Record<string, JsonOperation> = {
   },
 
   DescribeOrganizationalUnit: (context) => {
-    const unit = context.state.organizationalUnits.get(str(context, 'OrganizationalUnitId'));
+    const unit = context.state.organization.organizationalUnits.get(str(context, 'OrganizationalUnitId'));
     if (!unit)
       throw new AwsError(
         'OrganizationalUnitNotFoundException',
@@ -221,7 +230,11 @@ const operations: Record<string, JsonOperation> = {
   CreateOrganizationalUnit: (context) => {
     const parentId = str(context, 'ParentId');
     requireParent(context.state, parentId);
-    const unit = context.state.createOrganizationalUnit(str(context, 'Name'), parentId, tagsOf(context.input.Tags));
+    const unit = context.state.organization.createOrganizationalUnit(
+      str(context, 'Name'),
+      parentId,
+      tagsOf(context.input.Tags),
+    );
     return { OrganizationalUnit: unitShape(unit) };
   },
 
@@ -253,32 +266,34 @@ const operations: Record<string, JsonOperation> = {
       throw invalidInput('You provided an invalid email address.', 'INVALID_EMAIL_ADDRESS_TARGET');
     }
     if (accountName.length > 50) throw invalidInput('The account name is too long.', 'MAX_LENGTH_EXCEEDED');
-    const request = context.state.startCreateAccount({
+    const request = context.state.accountCreation.startCreateAccount({
       accountName,
       email,
       roleName: str(context, 'RoleName', false) || undefined,
       tags: tagsOf(context.input.Tags),
     });
-    context.state.emitCreateAccountCall(request, context.caller);
+    context.state.organizationEvents.createAccountCall(request, context.caller);
     return { CreateAccountStatus: createAccountStatus(request) };
   },
 
   DescribeCreateAccountStatus: (context) => ({
-    CreateAccountStatus: createAccountStatus(context.state.pollCreateAccount(str(context, 'CreateAccountRequestId'))),
+    CreateAccountStatus: createAccountStatus(
+      context.state.accountCreation.pollCreateAccount(str(context, 'CreateAccountRequestId')),
+    ),
   }),
 
   CloseAccount: (context) => {
-    context.state.closeAccount(str(context, 'AccountId'), context.caller);
+    context.state.departures.closeAccount(str(context, 'AccountId'), context.caller);
     return {};
   },
 
   RemoveAccountFromOrganization: (context) => {
-    context.state.removeAccount(str(context, 'AccountId'), context.caller);
+    context.state.departures.removeAccount(str(context, 'AccountId'), context.caller);
     return {};
   },
 
   MoveAccount: (context) => {
-    context.state.moveAccount(
+    context.state.organization.moveAccount(
       str(context, 'AccountId'),
       str(context, 'SourceParentId'),
       str(context, 'DestinationParentId'),
@@ -293,11 +308,12 @@ function guarded(name: string, operation: JsonOperation): JsonOperation {
   return (context) => {
     const { state, caller } = context;
     const outside =
-      !state.accounts.has(caller.accountId) || (!state.organizationInUse && name !== 'CreateOrganization');
+      !state.organization.accounts.has(caller.accountId) ||
+      (!state.organization.inUse && name !== 'CreateOrganization');
     if (outside) {
       throw new AwsError('AWSOrganizationsNotInUseException', 404, 'Your account is not a member of an organization.');
     }
-    if (caller.accountId !== state.managementAccountId && name !== 'DescribeOrganization') {
+    if (caller.accountId !== state.organization.managementAccountId && name !== 'DescribeOrganization') {
       throw new AwsError('AccessDeniedException', 403, "You don't have permissions to access this resource.");
     }
     return operation(context);

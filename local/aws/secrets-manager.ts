@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { authorizationSettings } from './authorization-settings';
 import { parsePolicyDocument } from './policy';
 import { AwsError } from './protocols';
+import { demoteCurrentVersion, type Secret } from './secrets-store';
 import type { JsonOperation, JsonService, OperationContext } from './service';
-import type { Secret } from './state';
 
 type Context = OperationContext<Record<string, unknown>>;
 
@@ -19,7 +19,7 @@ function secretOf({ state, caller, input }: Context): Secret {
   if (typeof secretId !== 'string' || secretId === '') {
     throw new AwsError('InvalidParameterException', 400, 'You must provide a value for SecretId.');
   }
-  const secret = state.findSecret(caller.accountId, secretId);
+  const secret = state.secrets.findSecret(caller.accountId, secretId);
   if (!secret) throw notFound();
   return secret;
 }
@@ -42,9 +42,7 @@ function addVersion(secret: Secret, input: Record<string, unknown>) {
     }
     return existing;
   }
-  for (const v of secret.versions) {
-    v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : v.stages.filter((s) => s !== 'AWSPREVIOUS');
-  }
+  demoteCurrentVersion(secret);
   const version = { id, secretString, secretBinary, stages: ['AWSCURRENT'], createdDate: new Date() };
   secret.versions.push(version);
   return version;
@@ -60,16 +58,14 @@ const operations: Record<string, JsonOperation> = {
         'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
       );
     }
-    if (state.findSecret(caller.accountId, name)) {
+    if (state.secrets.findSecret(caller.accountId, name)) {
       throw new AwsError(
         'ResourceExistsException',
         400,
         `The operation failed because the secret ${name} already exists.`,
       );
     }
-    const placeholder = state.putSecret(caller.accountId, name, '');
-    const secret = state.secrets.get(placeholder) as Secret;
-    secret.versions = [];
+    const secret = state.secrets.createSecret(caller.accountId, name);
     secret.description = typeof input.Description === 'string' ? input.Description : undefined;
     const hasValue = input.SecretString !== undefined || input.SecretBinary !== undefined;
     const version = hasValue ? addVersion(secret, input) : undefined;

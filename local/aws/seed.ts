@@ -42,6 +42,18 @@ export function seedOrganization(state: AwsState) {
     tags: [{ Key: 'Environment', Value: 'dev' }],
   });
 
+  const pipelineRole = createPipelineRole(state);
+  const topicArn = state.topics.createTopic(SEED.management, 'account-onboarding-notifications');
+
+  return {
+    organizationalUnits: { security: security.id, workloads: workloads.id, prod: prod.id, dev: dev.id },
+    pipelineRoleArn: pipelineRole.arn,
+    topicArn,
+  };
+}
+
+/** The tooling account's pipeline role, as GitHub Actions assumes it, allowed to assume roles in the organization. */
+function createPipelineRole(state: AwsState) {
   const oidcProvider = `arn:aws:iam::${SEED.tooling}:oidc-provider/token.actions.githubusercontent.com`;
   const pipelineRole = state.createRole(SEED.tooling, {
     roleName: SEED.pipelineRoleName,
@@ -75,11 +87,5 @@ export function seedOrganization(state: AwsState) {
       },
     ],
   });
-  const topicArn = state.createTopic(SEED.management, 'account-onboarding-notifications');
-
-  return {
-    organizationalUnits: { security: security.id, workloads: workloads.id, prod: prod.id, dev: dev.id },
-    pipelineRoleArn: pipelineRole.arn,
-    topicArn,
-  };
+  return pipelineRole;
 }

@@ -6,7 +6,7 @@
  * session and service control policies), then answered in the service's own wire format.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authorize } from './authorization';
 import {
@@ -15,39 +15,18 @@ import {
   readServiceControlPolicies,
   type ServiceControlPolicies,
 } from './authorization-settings';
-import { cloudTrailService } from './cloudtrail';
+import type { Caller, Credentials } from './credentials';
+import type { AwsEvent, EventListener } from './event-bus';
 import { FaultInjector, type FaultOptions, type ScriptedFault } from './faults';
-import { iamService } from './iam';
-import { organizationsService } from './organizations';
-import {
-  AwsError,
-  jsonError,
-  jsonResponse,
-  parseAuthorization,
-  queryError,
-  queryResponse,
-  signatureMatches,
-  type WireResponse,
-} from './protocols';
-import { s3Service } from './s3';
-import { secretsManagerService } from './secrets-manager';
+import { AwsError, jsonError, queryError, type WireResponse } from './protocols';
+import { answerError, authenticate, invoke, readBody, route } from './requests';
 import { SEED, seedOrganization } from './seed';
-import type { JsonService, QueryService, RestRequest, RestService, Service } from './service';
-import { snsService } from './sns';
-import {
-  type AwsEvent,
-  AwsState,
-  type Caller,
-  type CallRecord,
-  type CredentialRecord,
-  type Credentials,
-  type EventListener,
-} from './state';
-import { statesService } from './states';
-import { stsService } from './sts';
+import { AwsState, type CallRecord } from './state';
 
+export type { Credentials } from './credentials';
+export type { AwsEvent } from './event-bus';
 export type { FaultOptions, ScriptedFault } from './faults';
-export type { AwsEvent, CallRecord, Credentials } from './state';
+export type { CallRecord } from './state';
 export { AwsState } from './state';
 
 export interface AwsStandInOptions {
@@ -113,142 +92,8 @@ export interface AwsStandIn extends BareAwsStandIn {
   topicArn: string;
 }
 
-const SERVICES: Service[] = [
-  iamService,
-  stsService,
-  snsService,
-  organizationsService,
-  secretsManagerService,
-  statesService,
-  s3Service,
-  cloudTrailService,
-];
-const QUERY_BY_VERSION = new Map<string, QueryService>();
-const QUERY_BY_NAME = new Map<string, QueryService>();
-const JSON_BY_PREFIX = new Map<string, JsonService>();
-const REST_BY_NAME = new Map<string, RestService>();
-for (const service of SERVICES) {
-  if (service.protocol === 'rest-xml') {
-    REST_BY_NAME.set(service.name, service);
-  } else if (service.protocol === 'query') {
-    QUERY_BY_VERSION.set(service.version, service);
-    QUERY_BY_NAME.set(service.name, service);
-  } else {
-    JSON_BY_PREFIX.set(service.targetPrefix, service);
-  }
-}
-
-interface RoutedRequest {
-  service: Service;
-  action: string;
-  input: URLSearchParams | Record<string, unknown> | RestRequest;
-}
-
-function route(request: IncomingMessage, body: Buffer): RoutedRequest | AwsError {
-  // REST services (S3) name no operation in headers or body: the credential scope says which service it is.
-  const rest = REST_BY_NAME.get(parseAuthorization(request.headers.authorization)?.service ?? '');
-  if (rest) {
-    const url = new URL(request.url ?? '/', 'http://stand-in');
-    const input: RestRequest = {
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: request.headers,
-      body,
-    };
-    return { service: rest, action: rest.actionOf(input), input };
-  }
-  const target = request.headers['x-amz-target'];
-  if (typeof target === 'string') {
-    const dot = target.indexOf('.');
-    const service = JSON_BY_PREFIX.get(target.slice(0, dot));
-    if (!service) return new AwsError('UnknownOperationException', 400, `The stand-in does not serve ${target}.`);
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
-      return new AwsError('SerializationException', 400, 'Start of structure or map found where not expected.');
-    }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      return new AwsError('SerializationException', 400, 'Start of structure or map found where not expected.');
-    }
-    return { service, action: target.slice(dot + 1), input: input as Record<string, unknown> };
-  }
-  const params = new URLSearchParams(body.toString('utf8'));
-  const action = params.get('Action') ?? '';
-  const version = params.get('Version') ?? '';
-  const signingName = parseAuthorization(request.headers.authorization)?.service;
-  const service = QUERY_BY_VERSION.get(version) ?? (signingName ? QUERY_BY_NAME.get(signingName) : undefined);
-  if (!service) {
-    return new AwsError('InvalidAction', 400, `Could not find operation ${action} for version ${version}`);
-  }
-  return { service, action, input: params };
-}
-
-function answerError(service: Service | undefined, error: AwsError, requestId: string, method: string): WireResponse {
-  if (service?.protocol === 'rest-xml') return service.errorResponse(error, requestId, method);
-  return service?.protocol === 'json' ? jsonError(error, requestId) : queryError(error, requestId);
-}
-
-function authenticate(
-  state: AwsState,
-  service: Service,
-  request: IncomingMessage,
-  body: Buffer,
-  verifySignatures: boolean,
-): CredentialRecord {
-  const json = service.protocol === 'json';
-  const invalidToken = () =>
-    new AwsError(
-      json ? 'UnrecognizedClientException' : 'InvalidClientTokenId',
-      json ? 400 : 403,
-      'The security token included in the request is invalid.',
-    );
-  const auth = parseAuthorization(request.headers.authorization);
-  if (!auth) {
-    throw new AwsError(
-      json ? 'MissingAuthenticationTokenException' : 'MissingAuthenticationToken',
-      json ? 400 : 403,
-      'Request is missing Authentication Token',
-    );
-  }
-  const record = state.credentials.get(auth.accessKeyId);
-  if (!record) throw invalidToken();
-  if (record.sessionToken !== undefined && request.headers['x-amz-security-token'] !== record.sessionToken) {
-    throw invalidToken();
-  }
-  if (record.expiration && record.expiration.getTime() < Date.now()) {
-    throw new AwsError(
-      json ? 'ExpiredTokenException' : 'ExpiredToken',
-      json ? 400 : 403,
-      'The security token included in the request is expired',
-    );
-  }
-  const signed = { method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body };
-  if (verifySignatures && !signatureMatches(auth, signed, record.secretAccessKey)) {
-    throw new AwsError(
-      json ? 'InvalidSignatureException' : 'SignatureDoesNotMatch',
-      json ? 400 : 403,
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-    );
-  }
-  return record;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-export function startAwsStandIn(options: AwsStandInOptions & { organization: 'none' }): Promise<BareAwsStandIn>;
-export function startAwsStandIn(options?: AwsStandInOptions): Promise<AwsStandIn>;
-export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn | BareAwsStandIn> {
-  const region = options.region ?? 'us-east-1';
-  const verifySignatures = options.verifySignatures ?? true;
+/** The state the stand-in starts with: seeded (or outside any organization), its IAM evaluation settings and faults. */
+function initialState(options: AwsStandInOptions, region: string) {
   const state = new AwsState(
     {
       region,
@@ -259,7 +104,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     { id: SEED.management, name: 'management', email: 'aws+management@example.com' },
   );
   const seeded = options.organization === 'none' ? undefined : seedOrganization(state);
-  if (!seeded) state.organizationInUse = false;
+  if (!seeded) state.organization.inUse = false;
   const authorization = authorizationSettings(state);
   authorization.enabled = options.iam !== false;
   if (options.iam) {
@@ -267,9 +112,7 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       ? readServiceControlPolicies(options.iam.scpFile)
       : (options.iam.serviceControlPolicies ?? { policies: [] });
   }
-  const credentials = state.issueCredentials(SEED.management);
   const faults = new FaultInjector();
-
   const setFaults = (settings: FaultOptions) => {
     faults.configure(settings);
     state.knobs.newAccountAssumableAfter = settings.newAccountAssumableAfter ?? 0;
@@ -277,8 +120,12 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     state.knobs.roleVisibleAfterMs = settings.roleVisibleAfterMs ?? 0;
   };
   setFaults(options.faults ?? {});
+  return { state, seeded, authorization, faults, setFaults };
+}
 
-  const handle = async (request: IncomingMessage): Promise<{ response: WireResponse; call: CallRecord }> => {
+/** Answers one request: route, authenticate, inject faults, authorize, invoke; every error in the service's format. */
+function requestHandler(state: AwsState, faults: FaultInjector, verifySignatures: boolean) {
+  return async (request: IncomingMessage): Promise<{ response: WireResponse; call: CallRecord }> => {
     const requestId = randomUUID();
     const body = await readBody(request);
     const routed = route(request, body);
@@ -295,39 +142,25 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
       const injected = faults.faultFor(service, action, caller.accountId);
       if (injected) throw injected;
       await authorize(state, service, action, input, record);
-      if (service.protocol === 'rest-xml') {
-        const operation = service.operations[action];
-        if (!operation) throw new AwsError('NotImplemented', 501, `The stand-in does not serve ${action}.`);
-        response = operation({ state, caller, input: input as RestRequest, requestId });
-      } else if (service.protocol === 'query') {
-        const operation = service.operations[action];
-        if (!operation)
-          throw new AwsError('InvalidAction', 400, `Could not find operation ${action} for version ${service.version}`);
-        const result = operation({ state, caller, input: input as URLSearchParams, requestId });
-        response = queryResponse(action, service.namespace, result, requestId);
-      } else {
-        const operation = service.operations[action];
-        if (!operation) throw new AwsError('UnknownOperationException', 400, `Unknown operation ${action}`);
-        const result = operation({ state, caller, input: input as Record<string, unknown>, requestId });
-        response = jsonResponse(result, requestId);
-      }
+      response = invoke(routed, { state, caller, requestId });
     } catch (error) {
       if (!(error instanceof AwsError)) console.error(`AWS stand-in: ${service.name}:${action} failed`, error);
       const known = error instanceof AwsError ? error : service.failureError(500);
       response = answerError(service, known, requestId, request.method ?? 'POST');
     }
-    return {
-      response,
-      call: {
-        service: service.name,
-        action,
-        accountId: caller?.accountId,
-        status: response.status,
-        callerArn: caller?.arn,
-      },
+    const call = {
+      service: service.name,
+      action,
+      accountId: caller?.accountId,
+      status: response.status,
+      callerArn: caller?.arn,
     };
+    return { response, call };
   };
+}
 
+/** An HTTP server on 127.0.0.1 (a free port) that logs every call and writes each answer. */
+async function listen(state: AwsState, handle: ReturnType<typeof requestHandler>): Promise<Server> {
   const server = createServer((request: IncomingMessage, reply: ServerResponse) => {
     handle(request)
       .then(({ response, call }) => {
@@ -347,11 +180,18 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  return server;
+}
+
+export function startAwsStandIn(options: AwsStandInOptions & { organization: 'none' }): Promise<BareAwsStandIn>;
+export function startAwsStandIn(options?: AwsStandInOptions): Promise<AwsStandIn>;
+export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<AwsStandIn | BareAwsStandIn> {
+  const region = options.region ?? 'us-east-1';
+  const { state, seeded, authorization, faults, setFaults } = initialState(options, region);
+  const credentials = state.credentials.issueCredentials(SEED.management);
+  const server = await listen(state, requestHandler(state, faults, options.verifySignatures ?? true));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-
-  const clientConfig = (creds: Credentials = credentials) => ({ region, endpoint: url, credentials: creds });
-
   const bare: BareAwsStandIn = {
     url,
     port,
@@ -360,11 +200,11 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
     credentials,
     authorization,
     calls: state.calls,
-    events: state.events,
-    onEvent: (listener) => state.onEvent(listener),
+    events: state.bus.events,
+    onEvent: (listener) => state.bus.onEvent(listener),
     setFaults,
     failNext: (fault) => faults.script(fault),
-    clientConfig,
+    clientConfig: (creds = credentials) => ({ region, endpoint: url, credentials: creds }),
     env: (creds = credentials) => ({
       AWS_ENDPOINT_URL: url,
       AWS_REGION: region,
@@ -382,12 +222,12 @@ export async function startAwsStandIn(options: AwsStandInOptions = {}): Promise<
   if (!seeded) return bare;
   return {
     ...bare,
-    accounts: {
-      management: SEED.management,
-      tooling: SEED.tooling,
-      workloads: [SEED.workloadProd, SEED.workloadDev],
+    accounts: { management: SEED.management, tooling: SEED.tooling, workloads: [SEED.workloadProd, SEED.workloadDev] },
+    organization: {
+      id: state.organization.organizationId,
+      rootId: state.organization.rootId,
+      organizationalUnits: seeded.organizationalUnits,
     },
-    organization: { id: state.organizationId, rootId: state.rootId, organizationalUnits: seeded.organizationalUnits },
     pipelineRoleArn: seeded.pipelineRoleArn,
     topicArn: seeded.topicArn,
   };

@@ -1,7 +1,8 @@
 /** What a service module of the stand-in declares: its protocol, how it is addressed and its operations. */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Caller } from './credentials';
 import type { AwsError, WireResponse } from './protocols';
-import type { AwsState, Caller } from './state';
+import type { AwsState } from './state';
 
 export interface OperationContext<Input> {
   state: AwsState;

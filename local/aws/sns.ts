@@ -1,4 +1,4 @@
-/** Amazon SNS (awsQuery, 2010-03-31): topics and Publish; messages are kept in `state.published`. */
+/** Amazon SNS (awsQuery, 2010-03-31): topics and Publish; messages are kept in `state.topics.published`. */
 import { randomUUID } from 'node:crypto';
 import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
@@ -9,7 +9,7 @@ const operations: Record<string, QueryOperation> = {
   CreateTopic: ({ state, caller, input }) => {
     const name = input.get('Name') ?? '';
     if (!/^[\w-]{1,256}(\.fifo)?$/.test(name)) throw invalidParameter('Topic Name');
-    return { TopicArn: state.createTopic(caller.accountId, name) };
+    return { TopicArn: state.topics.createTopic(caller.accountId, name) };
   },
 
   Publish: ({ state, caller, input }) => {
@@ -23,13 +23,13 @@ const operations: Record<string, QueryOperation> = {
     if (subject !== undefined && (subject.length > 100 || !/^[\x20-\x7e]*$/.test(subject))) {
       throw invalidParameter('Subject');
     }
-    if (!state.topics.has(topicArn)) throw new AwsError('NotFound', 404, 'Topic does not exist');
+    if (!state.topics.hasTopic(topicArn)) throw new AwsError('NotFound', 404, 'Topic does not exist');
     const attributes: Record<string, string> = {};
     for (const entry of queryList(input, 'MessageAttributes', 'entry')) {
       if (typeof entry === 'object' && entry.Name) attributes[entry.Name] = entry['Value.StringValue'] ?? '';
     }
     const messageId = randomUUID();
-    state.published.push({ topicArn, accountId: caller.accountId, messageId, message, subject, attributes });
+    state.topics.published.push({ topicArn, accountId: caller.accountId, messageId, message, subject, attributes });
     return { MessageId: messageId };
   },
 };

@@ -172,23 +172,66 @@ const describe = (e: ExecutionRecord) => ({
   cause: e.cause,
 });
 
+/** StartExecution's name and input, checked as Step Functions checks them. */
+function executionRequest(input: Record<string, unknown>): { name: string; text: string; parsed: unknown } {
+  const name = input.name === undefined ? randomUUID() : input.name;
+  if (typeof name !== 'string' || !/^[\w-]{1,80}$/.test(name)) {
+    throw invalid('InvalidName', `Invalid Name: '${String(name)}'`);
+  }
+  const text = input.input === undefined ? '{}' : input.input;
+  if (typeof text !== 'string' || Buffer.byteLength(text) > 262_144) {
+    throw invalid('InvalidExecutionInput', 'Invalid State Machine Execution Input: at most 256 KB of JSON text');
+  }
+  try {
+    return { name, text, parsed: JSON.parse(text) };
+  } catch {
+    throw invalid('InvalidExecutionInput', `Invalid State Machine Execution Input: '${text.slice(0, 100)}'`);
+  }
+}
+
+/** Runs the execution on the next tick (StartExecution answers before it makes its own calls), keeping its history. */
+function runExecution(record: ExecutionRecord, machine: StateMachineRecord, parsed: unknown): Promise<void> {
+  let types: Record<string, string> | undefined;
+  return new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() => machine.run(parsed, record.name))
+    .then((ended) => {
+      const entered = (ended as { states?: unknown }).states;
+      if (Array.isArray(entered)) {
+        types ??= stateTypes(machine.definitionFile);
+        for (const s of entered) {
+          addEvent(record, `${types[s] ?? 'Task'}StateEntered`, { stateEnteredEventDetails: { name: s } });
+        }
+      }
+      return 'outcome' in ended ? ended.outcome : ended;
+    })
+    .then(
+      (end) => {
+        record.status = end.status;
+        if (end.status === 'SUCCEEDED') record.output = JSON.stringify(end.output ?? null);
+        else Object.assign(record, { error: end.error, cause: end.cause });
+      },
+      (error: unknown) => {
+        record.status = 'FAILED';
+        record.error = error instanceof Error ? error.name : 'Error';
+        record.cause = error instanceof Error ? error.message : String(error);
+      },
+    )
+    .finally(() => {
+      record.stopDate = new Date();
+      if (record.status === 'SUCCEEDED') {
+        addEvent(record, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: record.output } });
+      } else {
+        addEvent(record, 'ExecutionFailed', {
+          executionFailedEventDetails: { error: record.error, cause: record.cause },
+        });
+      }
+    });
+}
+
 const operations: Record<string, JsonOperation> = {
   StartExecution: ({ state, caller, input }) => {
     const machine = requireMachine(state, caller.accountId, input.stateMachineArn);
-    const name = input.name === undefined ? randomUUID() : input.name;
-    if (typeof name !== 'string' || !/^[\w-]{1,80}$/.test(name)) {
-      throw invalid('InvalidName', `Invalid Name: '${String(name)}'`);
-    }
-    const text = input.input === undefined ? '{}' : input.input;
-    if (typeof text !== 'string' || Buffer.byteLength(text) > 262_144) {
-      throw invalid('InvalidExecutionInput', 'Invalid State Machine Execution Input: at most 256 KB of JSON text');
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw invalid('InvalidExecutionInput', `Invalid State Machine Execution Input: '${text.slice(0, 100)}'`);
-    }
+    const { name, text, parsed } = executionRequest(input);
     const executionArn = `${machine.arn.replace(':stateMachine:', ':execution:')}:${name}`;
     const executions = registry(state).executions;
     const existing = executions.get(executionArn);
@@ -209,42 +252,7 @@ const operations: Record<string, JsonOperation> = {
       history: [],
     };
     addEvent(record, 'ExecutionStarted', { executionStartedEventDetails: { input: text } });
-    let types: Record<string, string> | undefined;
-    // Started on the next tick, so StartExecution answers before the execution makes its own calls.
-    record.done = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => machine.run(parsed, name))
-      .then((ended) => {
-        const entered = (ended as { states?: unknown }).states;
-        if (Array.isArray(entered)) {
-          types ??= stateTypes(machine.definitionFile);
-          for (const s of entered) {
-            addEvent(record, `${types[s] ?? 'Task'}StateEntered`, { stateEnteredEventDetails: { name: s } });
-          }
-        }
-        return 'outcome' in ended ? ended.outcome : ended;
-      })
-      .then(
-        (end) => {
-          record.status = end.status;
-          if (end.status === 'SUCCEEDED') record.output = JSON.stringify(end.output ?? null);
-          else Object.assign(record, { error: end.error, cause: end.cause });
-        },
-        (error: unknown) => {
-          record.status = 'FAILED';
-          record.error = error instanceof Error ? error.name : 'Error';
-          record.cause = error instanceof Error ? error.message : String(error);
-        },
-      )
-      .finally(() => {
-        record.stopDate = new Date();
-        if (record.status === 'SUCCEEDED') {
-          addEvent(record, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: record.output } });
-        } else {
-          addEvent(record, 'ExecutionFailed', {
-            executionFailedEventDetails: { error: record.error, cause: record.cause },
-          });
-        }
-      });
+    record.done = runExecution(record, machine, parsed);
     executions.set(executionArn, record);
     return { executionArn, startDate: record.startDate };
   },

@@ -2,11 +2,14 @@
  * STS (awsQuery, 2011-06-15): AssumeRole across accounts, checked against the role's trust policy; the session keeps
  * the request's session policies, which local/aws/authorization.ts applies to every call made with it.
  */
+
+import type { Role } from './iam-store';
+import { parseRoleArn } from './iam-trust';
 import { managedPolicyDocument } from './managed-policies';
 import { type PolicyDocument, parsePolicyDocument, trustPolicyAllows } from './policy';
 import { AwsError, queryList } from './protocols';
 import type { QueryOperation, QueryService } from './service';
-import { type AwsState, parseRoleArn } from './state';
+import type { AwsState } from './state';
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
@@ -27,6 +30,32 @@ function sessionPolicies(state: AwsState, roleAccountId: string, input: URLSearc
   return policies;
 }
 
+function checkSessionName(sessionName: string): void {
+  if (!SESSION_NAME.test(sessionName)) {
+    throw new AwsError(
+      'ValidationError',
+      400,
+      `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
+  }
+}
+
+/** The requested `DurationSeconds`, within the role's maximum (one hour for a chained session). */
+function sessionDuration(input: URLSearchParams, role: Role, chained: boolean): number {
+  const duration = Number(input.get('DurationSeconds') ?? 3600);
+  const limit = chained ? Math.min(3600, role.maxSessionDuration) : role.maxSessionDuration;
+  if (!Number.isInteger(duration) || duration < 900 || duration > limit) {
+    throw new AwsError(
+      'ValidationError',
+      400,
+      chained && duration > 3600
+        ? 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
+        : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    );
+  }
+  return duration;
+}
+
 const operations: Record<string, QueryOperation> = {
   GetCallerIdentity: ({ caller }) => ({ UserId: caller.userId, Account: caller.accountId, Arn: caller.arn }),
 
@@ -34,13 +63,7 @@ const operations: Record<string, QueryOperation> = {
     const roleArn = input.get('RoleArn') ?? '';
     const sessionName = input.get('RoleSessionName') ?? '';
     const externalId = input.get('ExternalId') ?? undefined;
-    if (!SESSION_NAME.test(sessionName)) {
-      throw new AwsError(
-        'ValidationError',
-        400,
-        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
-      );
-    }
+    checkSessionName(sessionName);
     const parsed = parseRoleArn(roleArn);
     if (!parsed) {
       throw new AwsError('ValidationError', 400, `${roleArn} is invalid`);
@@ -51,35 +74,31 @@ const operations: Record<string, QueryOperation> = {
         403,
         `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
       );
-    const account = state.accounts.get(parsed.accountId);
+    const account = state.organization.accounts.get(parsed.accountId);
     if (account && account.assumeDenialsLeft > 0) {
       account.assumeDenialsLeft -= 1;
       throw denied();
     }
-    const role = state.findRole(parsed.accountId, parsed.roleName);
+    const role = state.iam.findRole(parsed.accountId, parsed.roleName);
     if (!role || role.arn !== roleArn || account?.status === 'SUSPENDED' || account?.status === 'PENDING_CLOSURE')
       throw denied();
-    const allowed = trustPolicyAllows(state.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
+    const allowed = trustPolicyAllows(state.iam.trustPolicyDocument(role), 'sts:AssumeRole', caller, {
       'sts:ExternalId': externalId,
       'sts:RoleSessionName': sessionName,
       'aws:PrincipalArn': caller.principalArn,
       'aws:PrincipalAccount': caller.accountId,
-      'aws:PrincipalOrgID': state.accounts.has(caller.accountId) ? state.organizationId : undefined,
+      'aws:PrincipalOrgID': state.organization.accounts.has(caller.accountId)
+        ? state.organization.organizationId
+        : undefined,
     });
     if (!allowed) throw denied();
-    const chained = caller.kind === 'assumed-role';
-    const duration = Number(input.get('DurationSeconds') ?? 3600);
-    const limit = chained ? Math.min(3600, role.maxSessionDuration) : role.maxSessionDuration;
-    if (!Number.isInteger(duration) || duration < 900 || duration > limit) {
-      throw new AwsError(
-        'ValidationError',
-        400,
-        chained && duration > 3600
-          ? 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
-          : 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-      );
-    }
-    const session = state.issueRoleSession(role, sessionName, duration, sessionPolicies(state, role.accountId, input));
+    const duration = sessionDuration(input, role, caller.kind === 'assumed-role');
+    const session = state.credentials.issueRoleSession(
+      role,
+      sessionName,
+      duration,
+      sessionPolicies(state, role.accountId, input),
+    );
     return {
       AssumedRoleUser: {
         AssumedRoleId: `${role.roleId}:${sessionName}`,

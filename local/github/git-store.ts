@@ -1,69 +1,15 @@
 // A bare git repository on disk driven by isomorphic-git (pure JS, so it works where the git CLI is missing).
 // Everything the GitHub stand-in knows about files, trees, commits and branches lives here, so what the
-// workflow produced can be cloned and diffed with plain git.
+// workflow produced can be cloned and diffed with plain git. Building trees (tree-builder.ts) and comparing
+// commits (git-compare.ts) are their own modules; the store is the one face the routes see.
 import * as fs from 'node:fs';
 import * as git from 'isomorphic-git';
+import { diffTrees, tryMerge } from './git-compare';
+import type { CommitInfo, FileChange, Identity, MergeOutcome, ObjectType, TreeEdit, TreeListing } from './git-types';
+import { GitStoreError } from './git-types';
+import { buildTree } from './tree-builder';
 
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const SHA = /^[0-9a-f]{40}$/;
-
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
-
-export interface Identity {
-  name: string;
-  email: string;
-  /** ISO 8601, as GitHub's API speaks it */
-  date: string;
-}
-
-export interface CommitInfo {
-  sha: string;
-  tree: string;
-  parents: string[];
-  message: string;
-  author: Identity;
-  committer: Identity;
-}
-
-export interface TreeListing {
-  path: string;
-  mode: string;
-  type: 'blob' | 'tree' | 'commit';
-  sha: string;
-  size?: number;
-}
-
-/** One entry of POST git/trees, already checked against GitHub's rules by the server. */
-export interface TreeEdit {
-  path: string;
-  mode: string;
-  type: 'blob' | 'tree' | 'commit';
-  /** null deletes the path */
-  sha?: string | null;
-  content?: string;
-}
-
-export interface FileChange {
-  filename: string;
-  status: 'added' | 'modified' | 'removed';
-  sha: string;
-  additions: number;
-  deletions: number;
-  changes: number;
-}
-
-export type MergeOutcome = { clean: true; tree: string } | { clean: false; conflicts: string[] };
-
-/** A request the repository cannot satisfy (unknown object, bad tree edit); the server turns it into 404/422. */
-export class GitStoreError extends Error {
-  constructor(
-    readonly kind: 'missing' | 'invalid',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GitStoreError';
-  }
-}
 
 function toGitIdentity(identity: Identity) {
   return {
@@ -79,39 +25,13 @@ function fromGitIdentity(identity: { name: string; email: string; timestamp: num
 }
 
 /** `heads/main`, `refs/heads/main` → `refs/heads/main` */
-export function fullRef(ref: string): string {
+function fullRef(ref: string): string {
   return ref.startsWith('refs/') ? ref : `refs/${ref}`;
 }
 
-interface MutableTree {
-  entries: Map<string, { mode: string; type: TreeListing['type']; oid: string } | MutableTree>;
-}
-
-function isSubtree(value: MutableTree['entries'] extends Map<string, infer V> ? V : never): value is MutableTree {
-  return 'entries' in value;
-}
-
-function countLines(text: string): number {
-  if (text.length === 0) return 0;
-  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-}
-
-/** Lines only in `before` / only in `after` (a multiset difference: good enough for PR file statistics). */
-function lineDelta(before: string, after: string): { additions: number; deletions: number } {
-  const counts = new Map<string, number>();
-  for (const line of before.split('\n')) counts.set(line, (counts.get(line) ?? 0) + 1);
-  let additions = 0;
-  for (const line of after.split('\n')) {
-    const left = counts.get(line) ?? 0;
-    if (left > 0) counts.set(line, left - 1);
-    else additions += 1;
-  }
-  const deletions = [...counts.values()].reduce((sum, n) => sum + n, 0);
-  return { additions, deletions };
-}
-
 export class GitStore {
-  private readonly cache = {};
+  /** isomorphic-git's object cache, shared by every reader of this repository */
+  readonly cache = {};
 
   private constructor(readonly gitdir: string) {}
 
@@ -282,69 +202,8 @@ export class GitStore {
   }
 
   /** POST git/trees: `base` (or nothing) plus the edits, nested paths creating subtrees, `sha: null` deleting. */
-  async createTree(base: string | undefined, edits: TreeEdit[]): Promise<string> {
-    const root = base ? await this.loadTree(base) : { entries: new Map() };
-    for (const edit of edits) {
-      const parts = edit.path.split('/').filter(Boolean);
-      const name = parts.pop();
-      if (!name) throw new GitStoreError('invalid', `tree.path ${JSON.stringify(edit.path)} is not a valid path`);
-      let node: MutableTree = root;
-      for (const part of parts) {
-        const existing = node.entries.get(part);
-        let next: MutableTree;
-        if (existing === undefined) next = { entries: new Map() };
-        else if (isSubtree(existing)) next = existing;
-        else if (existing.type === 'tree') next = await this.loadTree(existing.oid);
-        else throw new GitStoreError('invalid', `tree.path ${edit.path} runs through the file ${part}`);
-        node.entries.set(part, next);
-        node = next;
-      }
-      if (edit.sha === null && edit.content === undefined) {
-        if (!node.entries.has(name)) {
-          throw new GitStoreError('invalid', `tree.sha is null but ${edit.path} does not exist in base_tree`);
-        }
-        node.entries.delete(name);
-        continue;
-      }
-      let oid: string;
-      if (edit.content !== undefined) {
-        oid = await this.writeBlob(new TextEncoder().encode(edit.content));
-      } else {
-        oid = edit.sha as string;
-        const actual = await this.objectType(oid);
-        if (edit.type !== 'commit' && actual !== edit.type) {
-          throw new GitStoreError('invalid', `tree.sha ${oid} is not a valid ${edit.type}`);
-        }
-      }
-      node.entries.set(name, { mode: edit.mode === '40000' ? '040000' : edit.mode, type: edit.type, oid });
-    }
-    return (await this.writeMutableTree(root)) ?? (await this.writeEmptyTree());
-  }
-
-  private async loadTree(sha: string): Promise<MutableTree> {
-    if ((await this.objectType(sha)) !== 'tree') throw new GitStoreError('invalid', `base_tree ${sha} is not a tree`);
-    const entries: MutableTree['entries'] = new Map();
-    for (const entry of await this.readTree(sha)) entries.set(entry.path, { ...entry, oid: entry.sha });
-    return { entries };
-  }
-
-  /** Writes the tree bottom-up; empty subtrees vanish, as git cannot store them. */
-  private async writeMutableTree(tree: MutableTree): Promise<string | undefined> {
-    const entries: git.TreeEntry[] = [];
-    for (const [path, value] of tree.entries) {
-      if (isSubtree(value)) {
-        const oid = await this.writeMutableTree(value);
-        if (oid) entries.push({ path, mode: '040000', type: 'tree', oid });
-      } else {
-        entries.push({ path, mode: value.mode, type: value.type, oid: value.oid });
-      }
-    }
-    if (entries.length === 0) return undefined;
-    return git.writeTree({ fs, gitdir: this.gitdir, tree: entries });
-  }
-
-  private async writeEmptyTree(): Promise<string> {
-    return git.writeTree({ fs, gitdir: this.gitdir, tree: [] });
+  createTree(base: string | undefined, edits: TreeEdit[]): Promise<string> {
+    return buildTree(this, base, edits);
   }
 
   // ---- history -------------------------------------------------------------------------------------------
@@ -375,83 +234,34 @@ export class GitStore {
   }
 
   /** A real 3-way merge of `theirs` into `ours` (line-level, like git); nothing is written to any branch. */
-  async tryMerge(ours: string, theirs: string): Promise<MergeOutcome> {
-    if (await this.isAncestor(theirs, ours)) return { clean: true, tree: (await this.readCommit(ours))?.tree ?? '' };
-    if (await this.isAncestor(ours, theirs)) return { clean: true, tree: (await this.readCommit(theirs))?.tree ?? '' };
-    // merge() takes ref names, so the two sides get scratch refs outside refs/heads.
-    await this.writeRef('refs/stand-in/ours', ours);
-    await this.writeRef('refs/stand-in/theirs', theirs);
-    const identity = { name: 'GitHub', email: 'noreply@github.com', timestamp: 0, timezoneOffset: 0 };
-    try {
-      const result = await git.merge({
-        fs,
-        gitdir: this.gitdir,
-        ours: 'refs/stand-in/ours',
-        theirs: 'refs/stand-in/theirs',
-        fastForward: false,
-        noUpdateBranch: true,
-        abortOnConflict: true,
-        message: 'stand-in merge probe',
-        author: identity,
-        committer: identity,
-        cache: this.cache,
-      });
-      return { clean: true, tree: result.tree as string };
-    } catch (error) {
-      if (error instanceof git.Errors.MergeConflictError) return { clean: false, conflicts: error.data.filepaths };
-      if (error instanceof git.Errors.MergeNotSupportedError) return { clean: false, conflicts: [] };
-      throw error;
-    }
+  tryMerge(ours: string, theirs: string): Promise<MergeOutcome> {
+    return tryMerge(this, ours, theirs);
   }
 
   /** Files that differ between two trees, as GET pulls/{n}/files and compare report them. */
-  async diffTrees(from: string | undefined, to: string): Promise<FileChange[]> {
-    const before = new Map((from ? await this.listTree(from, true) : []).map((e) => [e.path, e]));
-    const after = new Map((await this.listTree(to, true)).map((e) => [e.path, e]));
-    const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-    const changes: FileChange[] = [];
-    const text = async (sha: string | undefined) =>
-      sha ? new TextDecoder().decode((await this.readBlob(sha)) ?? new Uint8Array()) : '';
-    for (const path of paths) {
-      const old = before.get(path);
-      const now = after.get(path);
-      if ((old && old.type !== 'blob') || (now && now.type !== 'blob')) continue;
-      if (old?.sha === now?.sha) continue;
-      const status = !old ? 'added' : !now ? 'removed' : 'modified';
-      const { additions, deletions } =
-        status === 'added'
-          ? { additions: countLines(await text(now?.sha)), deletions: 0 }
-          : status === 'removed'
-            ? { additions: 0, deletions: countLines(await text(old?.sha)) }
-            : lineDelta(await text(old?.sha), await text(now?.sha));
-      changes.push({
-        filename: path,
-        status,
-        sha: (now ?? old)?.sha as string,
-        additions,
-        deletions,
-        changes: additions + deletions,
-      });
-    }
-    return changes;
+  diffTrees(from: string | undefined, to: string): Promise<FileChange[]> {
+    return diffTrees(this, from, to);
   }
 
   // ---- conveniences for tests and the local runner -----------------------------------------------------
 
-  /** Commits `files` (path → UTF-8 text) on top of `branch` (created when missing); returns the commit sha. */
-  async commitFiles(branch: string, files: Record<string, string>, message: string, who: Identity): Promise<string> {
+  /** Commits `edits` (as POST git/trees takes them) on top of `branch` (created when missing); returns the commit sha. */
+  async commitEdits(branch: string, edits: TreeEdit[], message: string, who: Identity): Promise<string> {
     const parent = await this.resolveRef(`refs/heads/${branch}`);
     const baseTree = parent ? (await this.readCommit(parent))?.tree : undefined;
-    const edits = Object.entries(files).map(([path, content]) => ({
-      path,
-      mode: '100644',
-      type: 'blob' as const,
-      content,
-    }));
     const tree = await this.createTree(baseTree, edits);
     const sha = await this.writeCommit({ message, tree, parents: parent ? [parent] : [], author: who, committer: who });
     await this.writeRef(`refs/heads/${branch}`, sha);
     return sha;
+  }
+
+  /** Commits `files` (path → UTF-8 text, or null to remove it) on top of `branch`; returns the commit sha. */
+  commitFiles(branch: string, files: Record<string, string | null>, message: string, who: Identity): Promise<string> {
+    const edits = Object.entries(files).map(([path, content]): TreeEdit => {
+      const file = { path, mode: '100644', type: 'blob' as const };
+      return content === null ? { ...file, sha: null } : { ...file, content };
+    });
+    return this.commitEdits(branch, edits, message, who);
   }
 
   /** The UTF-8 text of `path` at a branch, tag or commit, or undefined when it does not exist. */

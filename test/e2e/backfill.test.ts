@@ -4,7 +4,8 @@
  * backfill: role only) and opens exactly 4 batch pull requests of 50 accounts; a second run starts nothing and
  * writes nothing; a single onboarding of an account in an open batch opens no second pull request; the batches,
  * merged one by one with a backfill run after each merge (which regenerates the stale ones), leave a matrix that
- * lists all 200 folders exactly once (actionlint clean), and the person's files untouched.
+ * lists all 200 folders exactly once (actionlint clean), and the person's files untouched. Accounts under an OU with
+ * a profile of its own get their folders rendered from that profile's templates.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +19,15 @@ import { lintWorkflow } from '../support/workflows';
 const ACCOUNTS = 200;
 const WORKFLOW = '.github/workflows/tf-cicd-aws.yml';
 const PERSON = { name: 'platform-team', email: 'platform@example.com' };
+/** Accounts created under the Sandbox OU, whose profile renders folders from templates/sandbox. */
+const SANDBOXED = [150, 151];
 
 let env: LocalEnvironment;
 let dir: string;
 let configFile: string;
 /** Every account the backfill onboards: the stand-in's member that no folder names yet, and the ones made here. */
 const ids: string[] = [];
+const sandboxed: string[] = [];
 
 const gh = () => env.github.standIn as NonNullable<LocalEnvironment['github']['standIn']>;
 const aws = () => env.aws.standIn as NonNullable<LocalEnvironment['aws']['standIn']>;
@@ -31,7 +35,10 @@ const repo = () => ({ owner: env.github.owner, repo: env.github.repo });
 
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  env = await startLocalEnvironment({ handlers: 'source' });
+  env = await startLocalEnvironment({
+    handlers: 'source',
+    config: { profiles: [{ name: 'sandbox', match: { ouPath: 'Sandbox' }, templates: 'sandbox' }] },
+  });
   dir = mkdtempSync(join(tmpdir(), 'backfill-test-'));
   configFile = join(dir, 'onboarding.json');
   writeFileSync(configFile, JSON.stringify(env.config));
@@ -41,8 +48,12 @@ beforeAll(async () => {
   ids.push(...planned.batches.flatMap((b) => b.accounts));
   expect(dry.writes).toEqual([]);
   // Up to 200 with accounts that joined before the tool watched the organization: no events, no roles, no folders.
+  const sandboxOu = aws().state.createOrganizationalUnit('Sandbox').id;
   for (let i = ids.length; i < ACCOUNTS; i++) {
-    ids.push(aws().state.createAccount({ name: `Legacy ${String(i).padStart(3, '0')}` }).id);
+    const parentId = SANDBOXED.includes(i) ? sandboxOu : undefined;
+    const { id } = aws().state.createAccount({ name: `Legacy ${String(i).padStart(3, '0')}`, parentId });
+    ids.push(id);
+    if (parentId) sandboxed.push(id);
   }
   // The person's own work on main: a hand-made folder with the name of one of the accounts (no tfvars naming it).
   await gh().store.commitFiles(
@@ -139,6 +150,15 @@ describe('cli backfill', () => {
     const legacy007 = [...aws().state.accounts.values()].find((a) => a.name === 'Legacy 007')?.id as string;
     const folder = batches.flatMap((b) => b.marker?.accounts ?? []).find((a) => a.accountId === legacy007)?.folder;
     expect(folder).toBe(`aws-accounts/legacy-007-${legacy007}`);
+    // The Sandbox OU's accounts get the sandbox profile's provider.tf in their folders; the others the default one.
+    const entries = batches.flatMap((b) => (b.marker?.accounts ?? []).map((a) => ({ ...a, branch: b.branch })));
+    const provider = (a: (typeof entries)[number] | undefined) =>
+      gh().store.readText(`refs/heads/${a?.branch}`, `${a?.folder}/provider.tf`);
+    expect(sandboxed).toHaveLength(SANDBOXED.length);
+    for (const id of sandboxed) {
+      expect(await provider(entries.find((a) => a.accountId === id))).toContain('environment = "sandbox"');
+    }
+    expect(await provider(entries.find((a) => !sandboxed.includes(a.accountId)))).not.toContain('sandbox');
     // A handful of writes: per batch one tree, one commit, one ref, one pull request.
     expect(first.writes).toHaveLength(16);
     expect(first.writes.filter((w) => w === 'POST /repos/{owner}/{repo}/pulls')).toHaveLength(4);

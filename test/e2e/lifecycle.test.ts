@@ -134,10 +134,11 @@ describe('invited accounts on the stand-ins', () => {
 });
 
 describe('moved accounts on the stand-ins', () => {
-  it("a moved account gets the new profile's policies; files it renders differently are reported, not rewritten", async () => {
+  it("a moved account gets exactly the new profile's policies; files it renders differently are reported, not rewritten", async () => {
     // Prepare: onboarded under the root (default profile), its pull request merged
     const id = aws().state.createAccount({ name: 'mover' }).id;
     await onboardAndMerge(id);
+    expect((await env.readRole(id))?.policies).toEqual([ADMIN]);
     const provider = await gh().readFile('main', 'aws-accounts/mover/provider.tf');
 
     // Act
@@ -149,7 +150,8 @@ describe('moved accounts on the stand-ins', () => {
     // Assess
     expect(runs.map((r) => runner.ruleFor(r.input)?.rule)).toEqual(['MoveAccount']);
     expect(runs[0]?.outcome.status).toBe('SUCCEEDED');
-    expect((await env.readRole(id))?.policies).toEqual(expect.arrayContaining([READ_ONLY]));
+    // Exactly the new profile's policies: the default profile's AdministratorAccess, attached by the tool, is detached.
+    expect((await env.readRole(id))?.policies).toEqual([READ_ONLY]);
     expect(output(runs[0])).toMatchObject({
       outcome: 'moved',
       role: { outcome: 'updated' },

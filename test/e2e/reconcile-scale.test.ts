@@ -7,7 +7,7 @@
 import { DEFAULT_TEMPLATES } from '../../functions/lib/templates';
 import { buildTrustPolicy } from '../../functions/lib/trust-policy';
 import { type LocalEnvironment, type ReconcileRun, startLocalEnvironment } from '../../local/environment';
-import type { TreeEdit } from '../../local/github/git-store';
+import type { TreeEdit } from '../../local/github/git-types';
 
 let env: LocalEnvironment;
 const gh = () => env.github.standIn as NonNullable<LocalEnvironment['github']['standIn']>;
@@ -43,14 +43,8 @@ async function addOnboardedAccounts(count: number, from: number): Promise<string
     }
   }
   for (const id of ids) onboardRole(id);
-  const parent = (await store.resolveRef('refs/heads/main')) as string;
-  const tree = await store.createTree((await store.readCommit(parent))?.tree, edits);
   const who = { name: 'platform-team', email: 'platform@example.com', date: new Date().toISOString() };
-  const message = `${count} onboarded accounts`;
-  await store.writeRef(
-    'refs/heads/main',
-    await store.writeCommit({ message, tree, parents: [parent], author: who, committer: who }),
-  );
+  await store.commitEdits('main', edits, `${count} onboarded accounts`, who);
   return ids;
 }
 

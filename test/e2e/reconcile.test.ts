@@ -212,9 +212,13 @@ describe('reconciliation end to end', () => {
       expect.objectContaining({ folder: 'aws-accounts/drift-suspended', accountId: ids['drift-suspended'] }),
       expect.objectContaining({ folder: 'aws-accounts/drift-tfvars' }),
     ]);
-    // Every class but boundary-changed (no boundary configured here; see cicd-role.test.ts) is present.
+    // Every class but policy-not-in-profile and boundary-changed (no profile and no boundary configured here; see
+    // cicd-role-retired.test.ts and cicd-role.test.ts) is present.
     const counts = reported.result?.counts ?? {};
-    expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([['boundary-changed', 0]]);
+    expect(Object.entries(counts).filter(([, n]) => n === 0)).toEqual([
+      ['policy-not-in-profile', 0],
+      ['boundary-changed', 0],
+    ]);
     // Nothing changed: no IAM write, no GitHub write, no onboarding execution, main and the pull requests as they were.
     expect(sideEffects(since)).toEqual({ iamWrites: [], githubWrites: [], executionsStarted: 0 });
     expect(reported.executions).toEqual([]);

@@ -46,12 +46,13 @@ describe('the development workspace stays out of the product', () => {
     ]);
   });
 
-  it('local/ is a workspace package of the root, private, with its own dependencies', () => {
+  it('local/ is a workspace package of the root, private, with its own development dependencies (none reaches a production install)', () => {
     const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const localPackage = JSON.parse(readFileSync(join(root, 'local', 'package.json'), 'utf8'));
     expect(rootPackage.workspaces).toContain('local');
     expect(localPackage).toMatchObject({ name: '@oidc-account-onboarding/local', private: true });
-    expect(Object.keys(localPackage.dependencies)).toEqual(
+    expect(localPackage.dependencies).toBeUndefined();
+    expect(Object.keys(localPackage.devDependencies)).toEqual(
       expect.arrayContaining(['@cloud-copilot/iam-simulate', 'aws-local-stepfunctions', 'isomorphic-git']),
     );
   });

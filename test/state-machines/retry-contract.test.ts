@@ -14,7 +14,7 @@ import {
   type Retrier,
   retryableErrors,
 } from '../../functions/lib/retry-contract';
-import { integrationOf } from '../../infra/state-machine-definition';
+import { buildDefinitionFromText, integrationOf } from '../../infra/state-machine-definition';
 import { loadDefinition, ONBOARD_ACCOUNT_ASL, ONBOARD_ACCOUNT_SUBSTITUTIONS } from '../support/asl';
 
 // The retry contract, Task by Task: every error a Task's function declares retryable (functions/lib/retry-contract.ts)
@@ -216,6 +216,84 @@ describe('the gaps the per-Task check exists for', () => {
 
     // Assess
     expect(found.filter((v) => v.includes('throws AwsUnavailable'))).toHaveLength(4);
+  });
+});
+
+describe('one retry definition per error family', () => {
+  /** A one-Task definition whose Task has the given retriers, as a file would write it. */
+  const withRetry = (Retry: unknown[]) =>
+    JSON.stringify({
+      StartAt: 'Step',
+      States: {
+        Step: {
+          Type: 'Task',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a definition substitution, as the files write it
+          Resource: 'arn:${Partition}:states:::lambda:invoke',
+          Parameters: { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:step' },
+          Retry,
+          End: true,
+        },
+      },
+    });
+  const builtRetry = (Retry: unknown[]) =>
+    (JSON.parse(buildDefinitionFromText(withRetry(Retry), 'probe.asl.json')) as Machine).States.Step as TaskState;
+
+  it('writes no retry policy in any ASL file: each retrier names only its errors', () => {
+    // Prepare
+    const files = readdirSync('state-machines').filter((f) => f.endsWith('.asl.json'));
+
+    // Act
+    const written = files.flatMap((file) => {
+      const retriers = tasks(JSON.parse(readFileSync(`state-machines/${file}`, 'utf8')) as Machine).flatMap(
+        ([name, task]) => (task.Retry ?? []).map((r) => ({ at: `${file} ${name}`, keys: Object.keys(r) })),
+      );
+      return retriers.filter((r) => r.keys.join() !== 'ErrorEquals').map((r) => r.at);
+    });
+
+    // Assess
+    expect(files).toHaveLength(Object.keys(MACHINES).length);
+    expect(written).toEqual([]);
+  });
+
+  it("gives each retrier of a file its family's policy, after the integration's retriers", () => {
+    // Act
+    const task = builtRetry([
+      { ErrorEquals: ['AccountNotReady'] },
+      { ErrorEquals: ['AwsThrottled', 'AwsUnavailable'] },
+    ]);
+
+    // Assess
+    expect(task.Retry).toEqual([
+      ...(INTEGRATION_RETRIERS['lambda:invoke'] ?? []),
+      { ErrorEquals: ['AccountNotReady'], ...RETRY_FAMILIES.accountNotReady.policy },
+      { ErrorEquals: ['AwsThrottled', 'AwsUnavailable'], ...RETRY_FAMILIES.aws.policy },
+    ]);
+  });
+
+  it.each([
+    [
+      'a retrier that writes its own policy',
+      { ErrorEquals: ['AwsThrottled'], IntervalSeconds: 1 },
+      'probe.asl.json: state Step: the retrier for AwsThrottled sets IntervalSeconds: a retrier names only its errors',
+    ],
+    [
+      'a retrier of two families',
+      { ErrorEquals: ['AwsThrottled', 'GitHubConflict'] },
+      'the retrier for AwsThrottled, GitHubConflict must name the errors of exactly one family',
+    ],
+    [
+      'a retrier of an error of no family',
+      { ErrorEquals: ['States.ALL'] },
+      'the retrier for States.ALL must name the errors of exactly one family',
+    ],
+    [
+      'a retrier of an error the builder adds for the integration',
+      { ErrorEquals: ['Lambda.ServiceException'] },
+      'state Step retries Lambda.ServiceException, which the definition builder already retries for every lambda:invoke Task',
+    ],
+  ])('refuses %s, naming the state', (_case, retrier, message) => {
+    // Act / Assess
+    expect(() => builtRetry([retrier])).toThrow(message);
   });
 });
 

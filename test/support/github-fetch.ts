@@ -134,19 +134,9 @@ export class StandInFetch {
 
   /** A person's commit on `branch`: each path set to its text, or removed when null. Returns the commit sha. */
   async commitFiles(branch: string, files: Record<string, string | null>, message = 'Change'): Promise<string> {
-    const { store } = this.standIn;
-    const head = await this.branchSha(branch);
-    if (!head) throw new Error(`no branch ${branch}`);
-    const edits = Object.entries(files).map(([path, content]) =>
-      content === null
-        ? { path, mode: '100644', type: 'blob' as const, sha: null }
-        : { path, mode: '100644', type: 'blob' as const, content },
-    );
-    const tree = await store.createTree((await store.readCommit(head))?.tree, edits);
+    if (!(await this.branchSha(branch))) throw new Error(`no branch ${branch}`);
     const who = { name: 'A Person', email: 'person@example.com', date: new Date().toISOString() };
-    const sha = await store.writeCommit({ tree, parents: [head], message, author: who, committer: who });
-    await store.writeRef(`refs/heads/${branch}`, sha);
-    return sha;
+    return this.standIn.store.commitFiles(branch, files, message, who);
   }
 }
 

@@ -2,6 +2,8 @@ import { CLAIM_WINDOW_MS, claimAccount, claimKey, memoryClaimStore } from '../..
 
 const ACCOUNT = '111122223333';
 const NOW = new Date('2026-12-01T10:00:00Z');
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
 
 describe('claimAccount: one writer per account creation', () => {
   it('gives the account to the first execution and ends the others as duplicates, whatever the order', async () => {
@@ -16,7 +18,12 @@ describe('claimAccount: one writer per account creation', () => {
     expect(first).toMatchObject({ claimed: true, claim: { executionId: 'exec-result' } });
     expect(second).toEqual({
       claimed: false,
-      heldBy: { accountId: ACCOUNT, executionId: 'exec-result', claimedAt: NOW.toISOString() },
+      heldBy: {
+        accountId: ACCOUNT,
+        executionId: 'exec-result',
+        claimedAt: NOW.toISOString(),
+        expiresAt: new Date(NOW.getTime() + CLAIM_WINDOW_MS).toISOString(),
+      },
     });
   });
 
@@ -66,6 +73,38 @@ describe('claimAccount: one writer per account creation', () => {
     expect(JSON.parse(store.objects.get(claimKey(ACCOUNT))?.body ?? '{}')).toMatchObject({
       claimedAt: later.toISOString(),
     });
+  });
+
+  it("holds an invited account's claim for its own flow's window: a second event 9 h later is a duplicate", async () => {
+    // Prepare: onboard-invited-account may wait days for a person to create the access role
+    const store = memoryClaimStore();
+    const invitedWindowMs = 4 * DAY + HOUR;
+    await claimAccount(store, ACCOUNT, 'exec-invited', { now: NOW, windowMs: invitedWindowMs });
+
+    // Act: another execution, with the default window, after the default window has passed
+    const later = await claimAccount(store, ACCOUNT, 'exec-second-event', { now: new Date(NOW.getTime() + 9 * HOUR) });
+    const afterItsWindow = await claimAccount(store, ACCOUNT, 'exec-much-later', {
+      now: new Date(NOW.getTime() + invitedWindowMs + 1),
+    });
+
+    // Assess
+    expect(later).toMatchObject({ claimed: false, heldBy: { executionId: 'exec-invited' } });
+    expect(afterItsWindow).toMatchObject({ claimed: true, claim: { executionId: 'exec-much-later' } });
+  });
+
+  it('judges a claim written before claims recorded their expiry by the window', async () => {
+    // Prepare
+    const store = memoryClaimStore();
+    const claimedAt = NOW.toISOString();
+    await store.create(claimKey(ACCOUNT), JSON.stringify({ accountId: ACCOUNT, executionId: 'exec-old', claimedAt }));
+
+    // Act
+    const within = await claimAccount(store, ACCOUNT, 'exec-1', { now: new Date(NOW.getTime() + 7 * HOUR) });
+    const after = await claimAccount(store, ACCOUNT, 'exec-2', { now: new Date(NOW.getTime() + 9 * HOUR) });
+
+    // Assess
+    expect(within.claimed).toBe(false);
+    expect(after.claimed).toBe(true);
   });
 
   it('treats an unreadable claim object as expired', async () => {

@@ -200,6 +200,58 @@ describe('planBackfill', () => {
   });
 });
 
+describe('planBackfill with per-OU profiles', () => {
+  const profiled = parseConfig({
+    ...config,
+    profiles: [{ name: 'sandbox', match: { ouPath: 'Sandbox' }, templates: 'sandbox', labels: ['sandbox'] }],
+  });
+  const root = { id: 'r-ab12', name: 'Root' };
+  const sandbox = { id: 'ou-ab12-sandbox1', name: 'Sandbox' };
+
+  it("renders each account's folder from its own profile's templates, in one batch", () => {
+    // Prepare: account 1 under the Sandbox OU, account 2 directly under the root
+    const input = [
+      { ...account(1), ouPath: [root, sandbox] },
+      { ...account(2), ouPath: [root] },
+    ];
+
+    // Act
+    const [batch] = planBackfill(input, observation(), profiled, { batchSize: 50 }).batches;
+
+    // Assess
+    const file = (path: string) => batch?.files.find((f) => f.path === path)?.content ?? '';
+    expect(file('aws-accounts/team-1/provider.tf')).toContain('environment = "sandbox"');
+    expect(file('aws-accounts/team-2/provider.tf')).not.toContain('sandbox');
+    expect(file('aws-accounts/team-2/provider.tf')).toBe(
+      planRepo(account(2), observation(), profiled).commit?.files.find((f) => f.path.endsWith('/provider.tf'))?.content,
+    );
+  });
+
+  it("regenerates a stale batch from each account's own profile, as it was opened", () => {
+    // Prepare: the batch as opened, then the base moves
+    const input = [{ ...account(1), ouPath: [root, sandbox] }];
+    const obs = observation();
+    const [opened] = planBackfill(input, obs, profiled, { batchSize: 50 }).batches;
+    if (!opened) throw new Error('no batch');
+    const pull = openBatch(
+      7,
+      opened.accounts.map(({ accountId, folder }) => ({ accountId, folder })),
+    );
+    const moved = {
+      ...obs,
+      workflowText: workflowListing(['aws-accounts/tooling', 'aws-accounts/x']),
+      batches: [pull],
+    };
+
+    // Act
+    const [stale] = planBackfill(input, moved, profiled, { batchSize: 50 }).batches;
+
+    // Assess
+    expect(stale?.action).toMatchObject({ type: 'update', pull: { number: 7 } });
+    expect(stale?.files).toEqual(opened.files);
+  });
+});
+
 describe('planRepo with batch pull requests', () => {
   const A = account(1, 'Legacy App');
   const B = account(2, 'legacy-app');

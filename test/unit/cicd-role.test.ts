@@ -11,7 +11,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ensureCicdRole } from '../../functions/lib/cicd-role';
+import { ensureCicdRole } from '../../functions/lib/cicd-role-apply';
 import {
   ADMIN,
   desiredStatement,

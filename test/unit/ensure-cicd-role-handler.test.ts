@@ -235,6 +235,45 @@ describe('ensure-cicd-role handler', () => {
     expect(JSON.stringify(policy)).toContain(readOnly);
   });
 
+  it("converges a moved account's role: attaches its profile's policies, detaches the default's, keeps a person's", async () => {
+    // Prepare: onboarded under the default profile (AdministratorAccess); a person attached a policy of their own
+    const { AttachRolePolicyCommand, DetachRolePolicyCommand } = await import('@aws-sdk/client-iam');
+    const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+    const persons = `arn:aws:iam::${MEMBER_ACCOUNT}:policy/break-glass-logging`;
+    iam.on(GetRoleCommand).resolves({ Role: existingRole({ trust: orgTrust }) });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({
+      AttachedPolicies: [
+        { PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' },
+        { PolicyArn: persons, PolicyName: 'break-glass-logging' },
+      ],
+    });
+    iam.on(AttachRolePolicyCommand).resolves({});
+    iam.on(DetachRolePolicyCommand).resolves({});
+    const { handler } = setup({
+      ...testConfig(),
+      profiles: [{ name: 'prod', match: { ouPath: 'Prod' }, cicdPolicyArns: [readOnly] }],
+    });
+
+    // Act
+    const result = await handler({ account });
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: 'updated',
+      changes: [`attached ${readOnly}`, `detached ${ADMIN} (another profile's)`],
+    });
+    expect(iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn)).toEqual([readOnly]);
+    expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn)).toEqual([ADMIN]);
+    // The session may detach the default profile's policy and nothing else.
+    const policy = JSON.parse(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.Policy ?? '{}');
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({
+        Action: 'iam:DetachRolePolicy',
+        Condition: { ArnEquals: { 'iam:PolicyARN': [ADMIN] } },
+      }),
+    );
+  });
+
   it.each<[string, unknown]>([
     ['a numeric id (leading zeros lost)', { account: { ...account, accountId: 12345678901 } }],
     ['an 11-digit id', { account: { ...account, accountId: '12345678901' } }],

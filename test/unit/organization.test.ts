@@ -1,6 +1,6 @@
 import { DescribeAccountCommand, OrganizationsClient, TooManyRequestsException } from '@aws-sdk/client-organizations';
 import { AccountNotFound, AwsThrottled, InvalidInput } from '../../functions/lib/errors';
-import { describeCreateAccountStatus, readAccount } from '../../functions/lib/organization';
+import { describeCreateAccountStatus, ouPathReader, readAccount } from '../../functions/lib/organization';
 import { mockOrganizations, ROOT_ID } from '../support/organizations';
 
 const org = new OrganizationsClient({ region: 'us-east-1', maxAttempts: 1 });
@@ -111,6 +111,56 @@ describe('readAccount', () => {
 
     // Act / Assess
     await expect(readAccount(org, '012345678901')).rejects.toThrow(AwsThrottled);
+  });
+});
+
+describe('ouPathReader', () => {
+  it("reads each OU's path once for all the accounts below it, and each account's parent once", async () => {
+    // Prepare: three accounts under Workloads/Prod, one under Workloads, one under the root
+    const mock = mockOrganizations({
+      ous: {
+        'ou-ab12-workload1': { name: 'Workloads', parentId: ROOT_ID },
+        'ou-ab12-prodprod1': { name: 'Prod', parentId: 'ou-ab12-workload1' },
+      },
+      accounts: {
+        '200000000001': { name: 'a', parentId: 'ou-ab12-prodprod1' },
+        '200000000002': { name: 'b', parentId: 'ou-ab12-prodprod1' },
+        '200000000003': { name: 'c', parentId: 'ou-ab12-prodprod1' },
+        '200000000004': { name: 'd', parentId: 'ou-ab12-workload1' },
+        '200000000005': { name: 'e', parentId: ROOT_ID },
+      },
+    });
+    const read = ouPathReader(org);
+
+    // Act: concurrently, as the backfill reads them
+    const ids = ['200000000001', '200000000002', '200000000003', '200000000004', '200000000005'];
+    const paths = await Promise.all(ids.map((id) => read(id)));
+
+    // Assess
+    const prod = [
+      { id: ROOT_ID, name: 'Root' },
+      { id: 'ou-ab12-workload1', name: 'Workloads' },
+      { id: 'ou-ab12-prodprod1', name: 'Prod' },
+    ];
+    expect(paths).toEqual([prod, prod, prod, prod.slice(0, 2), prod.slice(0, 1)]);
+    const calls = mock.calls().map((call) => call.args[0].constructor.name);
+    // One ListParents per account and per OU, one DescribeOrganizationalUnit per OU.
+    expect(calls.filter((c) => c === 'ListParentsCommand')).toHaveLength(5 + 2);
+    expect(calls.filter((c) => c === 'DescribeOrganizationalUnitCommand')).toHaveLength(2);
+  });
+
+  it('ends a malformed answer whose OUs loop with an error instead of waiting on itself', async () => {
+    // Prepare
+    mockOrganizations({
+      ous: {
+        'ou-ab12-loopaaa1': { name: 'A', parentId: 'ou-ab12-loopbbb1' },
+        'ou-ab12-loopbbb1': { name: 'B', parentId: 'ou-ab12-loopaaa1' },
+      },
+      accounts: { '200000000001': { name: 'a', parentId: 'ou-ab12-loopaaa1' } },
+    });
+
+    // Act / Assess
+    await expect(ouPathReader(org)('200000000001')).rejects.toThrow(/200000000001 is nested deeper than 10 OUs/);
   });
 });
 

@@ -4,7 +4,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsThrottled } from '../../functions/lib/errors';
+import { AwsThrottled, InvalidInput } from '../../functions/lib/errors';
 import { makeHandler as makeCheck } from '../../functions/reconcile-check/handler';
 import { makeHandler as makeInventory } from '../../functions/reconcile-inventory/handler';
 import { makeHandler as makeRepo } from '../../functions/reconcile-repo/handler';
@@ -267,6 +267,20 @@ describe('reconcile handlers', () => {
       );
       expect(message).toContain('200000000003 (workload-0003) [in a batch pull request]');
       expect(message).toMatch(/Batch pull requests: 1 for 2 account\(s\)/);
+    } finally {
+      await w.restore();
+    }
+  });
+
+  it('refuses a check step event without a batch index, reading nothing', async () => {
+    const w = await world(2, 0);
+    try {
+      const check = makeCheck(w.deps);
+      await expect(check({ snapshotKey: 'runs/daily/snapshot.json', batch: -1 })).rejects.toThrow(
+        /reconcile-check expects \{"snapshotKey": "runs\/…\/snapshot.json", "batch": 0\}/,
+      );
+      await expect(check({ snapshotKey: 'runs/daily/snapshot.json' })).rejects.toBeInstanceOf(InvalidInput);
+      expect(w.store.keys()).toEqual([]);
     } finally {
       await w.restore();
     }

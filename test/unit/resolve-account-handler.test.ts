@@ -1,4 +1,5 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CLAIM_WINDOW_MS, claimKey, memoryClaimStore } from '../../functions/lib/account-claim';
 import { parseConfig } from '../../functions/lib/config';
 import { AccountCreationFailed, AccountNotFound, InvalidInput } from '../../functions/lib/errors';
 import { logger } from '../../functions/lib/logger';
@@ -207,6 +208,31 @@ describe('resolve-account handler', () => {
 
   it('fails with AccountNotFound for an account outside the organization', async () => {
     await expect(resolve({ input: manualInput('555555555555') })).rejects.toThrow(AccountNotFound);
+  });
+
+  it('claims the account for the window its state machine passes (claimWindowSeconds), or the default one', async () => {
+    // Prepare
+    const claims = memoryClaimStore();
+    const claiming = makeHandler({
+      config,
+      organizations: new OrganizationsClient({ region: 'us-east-1', maxAttempts: 1 }),
+      claims,
+    });
+    const held = () => {
+      const claim = JSON.parse(claims.objects.get(claimKey('012345678901'))?.body ?? '{}');
+      return (Date.parse(claim.expiresAt) - Date.parse(claim.claimedAt)) / 1000;
+    };
+    const input = createAccountResultEvent({ accountId: '012345678901' });
+
+    // Act / Assess: the invited flow's window (its TimeoutSeconds and an hour), then the default
+    await expect(
+      claiming({ input, executionId: 'arn:aws:states:us-east-1:0:execution:invited:1', claimWindowSeconds: 349200 }),
+    ).resolves.toMatchObject({ decision: 'onboard' });
+    expect(held()).toBe(349200);
+    claims.objects.clear();
+    await claiming({ input, executionId: 'arn:aws:states:us-east-1:0:execution:onboard:1' });
+    expect(held()).toBe(CLAIM_WINDOW_MS / 1000);
+    await expect(claiming({ input, claimWindowSeconds: -1 })).rejects.toThrow(InvalidInput);
   });
 
   it('fails with InvalidInput before calling Organizations when the input is not accepted', async () => {
