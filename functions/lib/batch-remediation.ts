@@ -5,6 +5,7 @@ import { cicdRoleArn } from './cicd-role';
 import type { OnboardingConfig } from './config';
 import { ConfigError, InvalidInput } from './errors';
 import { logger } from './logger';
+import type { ProfileFacts } from './profiles';
 import { type RefreshDeps, type RefreshOptions, type RefreshResult, refreshPullRequests } from './refresh';
 import type { RemediationBatchRequest } from './remediation-handoff';
 import { observeRepo } from './repo-snapshot';
@@ -25,6 +26,11 @@ export interface BatchRemediationDeps {
   /** Partition of the cicd role ARN in the pull request body; default `aws`. */
   partition?: string;
   readBatchRequest(key: string): Promise<RemediationBatchRequest | undefined>;
+  /**
+   * Each account's OU path (and tags, when a filter or profile looks at them), read once per run: its profile's
+   * templates render its folder, as for a single onboarding. Without it the default profile renders them.
+   */
+  readProfileFacts?(accountIds: AccountId[]): Promise<Map<AccountId, ProfileFacts>>;
 }
 
 export interface BatchRemediationResult {
@@ -51,8 +57,12 @@ export async function writeRemediationBatches(
       `${requestKey} is not in the reconcile bucket: expected the remediation batch request a reconcile report wrote (kept 7 days). Nothing was written.`,
     );
   }
+  const facts = deps.readProfileFacts
+    ? await deps.readProfileFacts(request.accounts.map((a) => a.accountId))
+    : undefined;
+  const candidates = request.accounts.map((a) => ({ ...a, ...facts?.get(a.accountId) }));
   const observation = await observeRepo(octokit, config);
-  const plan = planBackfill(request.accounts, observation, config, { batchSize: config.github.batchSize });
+  const plan = planBackfill(candidates, observation, config, { batchSize: config.github.batchSize });
   const partition = deps.partition ?? 'aws';
   const roleArnOf = (id: AccountId) => cicdRoleArn(config, id, partition);
   const pullRequests = await applyBatches(octokit, config, observation, plan.batches, roleArnOf, {
@@ -73,7 +83,7 @@ export type RefreshRunResult = RefreshResult & { batches?: BatchRemediationResul
  * refresh of the open pull requests and the dashboard, which then sees the new batches.
  */
 export async function refreshWithBatches(
-  deps: RefreshDeps & Partial<Pick<BatchRemediationDeps, 'readBatchRequest'>>,
+  deps: RefreshDeps & Partial<Pick<BatchRemediationDeps, 'readBatchRequest' | 'readProfileFacts'>>,
   options: RefreshOptions & { batches?: string },
 ): Promise<RefreshRunResult> {
   const { batches: requestKey, ...refreshOptions } = options;

@@ -4,19 +4,22 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Octokit } from '@octokit/rest';
 import { isServerError, isThrottling, rethrowAws } from './aws-errors';
+import { tagsMatter } from './backfill-plan';
 import type { BatchRemediationDeps } from './batch-remediation';
-import { configFromEnv } from './config';
+import { configFromEnv, type OnboardingConfig } from './config';
 import { DASHBOARD_DRIFT_KEY, type DashboardDrift } from './dashboard';
 import { ConfigError } from './errors';
 import { createGitHubClient } from './github-client';
-import { readAccount } from './organization';
+import { ouPathReader, readAccount, readTags } from './organization';
+import type { ProfileFacts } from './profiles';
 import type { RefreshDeps, RefreshState, RefreshStateStore } from './refresh';
 import type { RemediationBatchRequest } from './remediation-handoff';
+import type { AccountId } from './types';
 
 /** The refresh function's AWS-backed dependencies: its state and the dashboard drift in S3, re-runs in Step Functions. */
 
 export type RefreshHandlerDeps = Omit<RefreshDeps, 'octokit'> &
-  Partial<Pick<BatchRemediationDeps, 'readBatchRequest'>> & { github: () => Promise<Octokit> };
+  Partial<Pick<BatchRemediationDeps, 'readBatchRequest' | 'readProfileFacts'>> & { github: () => Promise<Octokit> };
 
 /** Throttling and 5xx become AwsThrottled / AwsUnavailable (retried by the state machine); anything else unchanged. */
 const rethrowS3 = (err: unknown, what: string): never => {
@@ -69,6 +72,24 @@ export function sfnStartOnboarding(client: SFNClient, stateMachineArn: string) {
   };
 }
 
+/** Accounts' OU paths (one reader per call: a run sees moves made before it) and tags when they matter, 5 at once. */
+export function orgProfileFacts(org: OrganizationsClient, config: OnboardingConfig) {
+  return async (accountIds: AccountId[]): Promise<Map<AccountId, ProfileFacts>> => {
+    const readOuPath = ouPathReader(org);
+    const withTags = tagsMatter(config);
+    const facts = new Map<AccountId, ProfileFacts>();
+    for (let i = 0; i < accountIds.length; i += 5) {
+      await Promise.all(
+        accountIds.slice(i, i + 5).map(async (id) => {
+          const [ouPath, tags] = await Promise.all([readOuPath(id), withTags ? readTags(org, id) : undefined]);
+          facts.set(id, tags ? { ouPath, tags } : { ouPath });
+        }),
+      );
+    }
+    return facts;
+  };
+}
+
 /** `make()` once, kept while it succeeds; a failure is forgotten so the next call tries again. */
 export function keepOnSuccess<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | undefined;
@@ -103,6 +124,7 @@ export const refreshDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): Refres
       ? {
           readDrift: s3DashboardDrift(s3, reconcileBucket),
           readBatchRequest: (key: string) => readJson<RemediationBatchRequest>(s3, reconcileBucket, key),
+          readProfileFacts: orgProfileFacts(organizations, config),
         }
       : {}),
   };

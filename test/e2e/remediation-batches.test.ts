@@ -29,6 +29,8 @@ beforeAll(async () => {
       // The seeded workload accounts have no cicd role here: they would converge their role first.
       filters: { excludeAccountIds: [SEED.workloadDev, SEED.workloadProd], excludeOuIds: [], excludeTags: [] },
       reconcile: { schedule: 'rate(1 day)', mode: 'remediate', remediationBudget: 20, concurrency: 10 },
+      // Accounts under the Sandbox OU render their folders from templates/sandbox, as a single onboarding would.
+      profiles: [{ name: 'sandbox', match: { ouPath: 'Sandbox' }, templates: 'sandbox' }],
     },
   });
 }, 120_000);
@@ -42,11 +44,13 @@ afterEach(() => {
 });
 
 /** Accounts whose cicd role is as the onboarding leaves it, and whose folders are not in the repository. */
-function addAccountsWithoutFolders(count: number): string[] {
+function addAccountsWithoutFolders(count: number, sandboxed: number): string[] {
   const { state } = aws();
   const { config } = env;
+  const sandbox = state.createOrganizationalUnit('Sandbox').id;
   return Array.from({ length: count }, (_, i) => {
-    const { id } = state.createAccount({ name: `existing-${String(i).padStart(2, '0')}` });
+    const parentId = i < sandboxed ? sandbox : undefined;
+    const { id } = state.createAccount({ name: `existing-${String(i).padStart(2, '0')}`, parentId });
     state.createRole(id, {
       roleName: config.cicdRoleName,
       assumeRolePolicyDocument: buildTrustPolicy(config, 'aws', state.organizationId),
@@ -64,7 +68,7 @@ const openPulls = async () => ((await gh().listPulls()) as Pull[]).filter((p) =>
 describe('reconcile remediation batches', () => {
   it('opens one pull request per batch of accounts that lack folders, and a second sweep writes nothing', async () => {
     // Prepare
-    const ids = addAccountsWithoutFolders(ACCOUNTS);
+    const ids = addAccountsWithoutFolders(ACCOUNTS, 2);
     const from = gh().requests.length;
 
     // Act
@@ -83,6 +87,13 @@ describe('reconcile remediation batches', () => {
     const listed = pulls.flatMap((p) => ids.filter((id) => p.body?.includes(`\`${id}\``)));
     expect(listed.sort()).toEqual([...ids].sort());
     expect(pulls.every((p) => p.body?.includes("Opened by **oidc-account-onboarding**'s reconcile sweep"))).toBe(true);
+    // Each folder is rendered from its account's profile: the Sandbox OU's two from the sandbox templates.
+    const provider = async (id: string, index: number) => {
+      const pull = pulls.find((p) => p.body?.includes(`\`${id}\``)) as Pull;
+      return gh().store.readText(`refs/heads/${pull.head.ref}`, `aws-accounts/existing-0${index}/provider.tf`);
+    };
+    expect(await provider(ids[0] as string, 0)).toContain('environment = "sandbox"');
+    expect(await provider(ids[2] as string, 2)).not.toContain('sandbox');
     const writes = gh()
       .requests.slice(from)
       .filter((r) => r.contentCreating);
