@@ -208,9 +208,15 @@ function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingCon
  * conflicts): regenerated on the current base with the same accounts and folders, under the same branch. A batch
  * is left as it is when a person pushed to it, when any of its accounts left the selection, is onboarded on the
  * base meanwhile or would now get another folder (its accounts then stay pending there; a person merges or closes
- * it), and when it still matches (same content hash: no write).
+ * it), and when it still matches (same content hash: no write) unless `rebase` asks for it on the current base
+ * (the refresh's `behind-base`). Only batches whose accounts are all among `accounts` can be regenerated.
  */
-function staleBatches(accounts: BackfillCandidate[], obs: RepoObservation, config: OnboardingConfig): BatchPlan[] {
+export function staleBatches(
+  accounts: BackfillCandidate[],
+  obs: RepoObservation,
+  config: OnboardingConfig,
+  options: { rebase?: boolean } = {},
+): BatchPlan[] {
   const byId = new Map(accounts.map((a) => [a.accountId, a]));
   const stale: BatchPlan[] = [];
   for (const batch of obs.batches ?? []) {
@@ -231,7 +237,8 @@ function staleBatches(accounts: BackfillCandidate[], obs: RepoObservation, confi
     }
     if (chunk.length !== marker.accounts.length) continue;
     const regenerated = batchOf(chunk, obs, config, { type: 'update', pull: batch });
-    if (regenerated.key === batch.key && regenerated.contentHash !== marker.hash) stale.push(regenerated);
+    if (regenerated.key !== batch.key) continue;
+    if (options.rebase || regenerated.contentHash !== marker.hash) stale.push(regenerated);
   }
   return stale;
 }

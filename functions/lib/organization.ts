@@ -128,11 +128,16 @@ export async function readTags(org: OrganizationsClient, accountId: AccountId): 
  * DescribeOrganizationalUnit for each OU on the way, ListTagsForResource (paginated). The three reads run concurrently.
  * @throws AccountNotFound when the id is not a member of the organization; AwsThrottled when Organizations throttles.
  */
-export async function readAccount(org: OrganizationsClient, accountId: AccountId): Promise<OrganizationAccount> {
+export async function readAccount(
+  org: OrganizationsClient,
+  accountId: AccountId,
+  /** Several accounts of one run share an OU-path reader; `tags: false` skips them (nothing looks at them). */
+  reads: { ouPath?: ReturnType<typeof ouPathReader>; tags?: boolean } = {},
+): Promise<OrganizationAccount> {
   const [described, ouPath, tags] = await Promise.all([
     call('DescribeAccount', accountId, () => org.send(new DescribeAccountCommand({ AccountId: accountId }))),
-    ouPathReader(org)(accountId),
-    readTags(org, accountId),
+    (reads.ouPath ?? ouPathReader(org))(accountId),
+    reads.tags === false ? {} : readTags(org, accountId),
   ]);
   const account = described.Account;
   if (!account) throw new AccountNotFound(`Organizations returned no description for account ${accountId}`);

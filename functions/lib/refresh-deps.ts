@@ -4,11 +4,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Octokit } from '@octokit/rest';
 import { isServerError, isThrottling, rethrowAws } from './aws-errors';
-import { tagsMatter } from './backfill-plan';
+import { type BackfillCandidate, tagsMatter } from './backfill-plan';
 import type { BatchRemediationDeps } from './batch-remediation';
 import { configFromEnv, type OnboardingConfig } from './config';
 import { DASHBOARD_DRIFT_KEY, type DashboardDrift } from './dashboard';
-import { ConfigError } from './errors';
+import { AccountNotFound, ConfigError } from './errors';
 import { createGitHubClient } from './github-client';
 import { ouPathReader, readAccount, readTags } from './organization';
 import type { ProfileFacts } from './profiles';
@@ -72,21 +72,48 @@ export function sfnStartOnboarding(client: SFNClient, stateMachineArn: string) {
   };
 }
 
-/** Accounts' OU paths (one reader per call: a run sees moves made before it) and tags when they matter, 5 at once. */
+/** `read` for every id, 5 at once (Organizations' request rate), into a map; an id `read` gives nothing for is left out. */
+async function fiveAtATime<T>(ids: AccountId[], read: (id: AccountId) => Promise<T | undefined>) {
+  const found = new Map<AccountId, T>();
+  for (let i = 0; i < ids.length; i += 5) {
+    await Promise.all(
+      ids.slice(i, i + 5).map(async (id) => {
+        const value = await read(id);
+        if (value !== undefined) found.set(id, value);
+      }),
+    );
+  }
+  return found;
+}
+
+/** Accounts' OU paths (one reader per call: a run sees moves made before it) and tags when they matter. */
 export function orgProfileFacts(org: OrganizationsClient, config: OnboardingConfig) {
-  return async (accountIds: AccountId[]): Promise<Map<AccountId, ProfileFacts>> => {
+  return (accountIds: AccountId[]): Promise<Map<AccountId, ProfileFacts>> => {
     const readOuPath = ouPathReader(org);
     const withTags = tagsMatter(config);
-    const facts = new Map<AccountId, ProfileFacts>();
-    for (let i = 0; i < accountIds.length; i += 5) {
-      await Promise.all(
-        accountIds.slice(i, i + 5).map(async (id) => {
-          const [ouPath, tags] = await Promise.all([readOuPath(id), withTags ? readTags(org, id) : undefined]);
-          facts.set(id, tags ? { ouPath, tags } : { ouPath });
-        }),
-      );
-    }
-    return facts;
+    return fiveAtATime(accountIds, async (id): Promise<ProfileFacts> => {
+      const [ouPath, tags] = await Promise.all([readOuPath(id), withTags ? readTags(org, id) : undefined]);
+      return tags ? { ouPath, tags } : { ouPath };
+    });
+  };
+}
+
+/**
+ * The facts of the accounts of the batch pull requests to regenerate: DescribeAccount, the OU path (one reader per
+ * call) and tags when they matter; an account no longer in the organization is left out.
+ */
+export function orgBatchAccounts(org: OrganizationsClient, config: OnboardingConfig) {
+  return (accountIds: AccountId[]): Promise<Map<AccountId, BackfillCandidate>> => {
+    const reads = { ouPath: ouPathReader(org), tags: tagsMatter(config) };
+    return fiveAtATime(accountIds, async (id): Promise<BackfillCandidate | undefined> => {
+      try {
+        const { accountId, name, email, ouPath, tags } = await readAccount(org, id, reads);
+        return { accountId, name, email, ouPath, ...(reads.tags ? { tags } : {}) };
+      } catch (err) {
+        if (err instanceof AccountNotFound) return undefined;
+        throw err;
+      }
+    });
   };
 }
 
@@ -119,6 +146,7 @@ export const refreshDepsFromEnv = (env: NodeJS.ProcessEnv = process.env): Refres
     ),
     state: s3RefreshState(s3, bucket),
     readAccount: (accountId) => readAccount(organizations, accountId),
+    readAccounts: orgBatchAccounts(organizations, config),
     ...(onboarding ? { startOnboarding: sfnStartOnboarding(new SFNClient({}), onboarding) } : {}),
     ...(reconcileBucket
       ? {

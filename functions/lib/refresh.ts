@@ -15,6 +15,8 @@ import { httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import { resolveProfile, withProfile } from './profiles';
 import { applyRepoPlan } from './pull-request';
+import { accountsOneByOne, type BatchRefreshDeps, type BatchRefreshResult, refreshBatches } from './refresh-batches';
+import { gh, readActivity, readBase, readPullFacts } from './refresh-reads';
 import { type OnboardingPull, planRepo, type RepoObservation } from './repo-plan';
 import { observeRepo } from './repo-snapshot';
 import type { AccountContext, AccountId, PullRequestResult } from './types';
@@ -60,6 +62,8 @@ export interface RefreshDeps {
   state: RefreshStateStore;
   /** The account's facts the folder is rendered from (Organizations DescribeAccount). */
   readAccount(accountId: AccountId): Promise<AccountContext>;
+  /** Several accounts' facts for the batches to regenerate (default: readAccount one by one). */
+  readAccounts?: BatchRefreshDeps['readAccounts'];
   /** Partition of the cicd role ARN in the pull request body; default `aws`. */
   partition?: string;
   /**
@@ -104,6 +108,8 @@ export interface RefreshResult {
   /** GitHub is still computing mergeability of these: the next run looks again. */
   unknown: number[];
   refreshed: RefreshedPull[];
+  /** The tool's open batch pull requests, when there are any (refresh-batches.ts). */
+  batchPulls?: BatchRefreshResult;
   /** Present with the dashboard on, after a run that was not idle. */
   dashboard?: DashboardOutcome;
 }
@@ -135,16 +141,11 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
       selected.push({ pull, reason: 'forced' });
       continue;
     }
-    if (when === 'behind-base') {
-      const behind = !(await onBase(octokit, config, pull.headSha, obs.commitSha));
-      facts.set(pull.number, { behind });
-      if (behind) selected.push({ pull, reason: 'behind' });
-      continue;
-    }
-    const mergeable = await readMergeable(octokit, config, pull.number);
-    facts.set(pull.number, { mergeable });
-    if (mergeable === null) unknown.push(pull.number);
-    else if (!mergeable) selected.push({ pull, reason: 'conflict' });
+    const seen = await readPullFacts(octokit, config, when, pull, obs.commitSha);
+    facts.set(pull.number, seen);
+    if (seen.behind) selected.push({ pull, reason: 'behind' });
+    else if (seen.mergeable === null) unknown.push(pull.number);
+    else if (seen.mergeable === false) selected.push({ pull, reason: 'conflict' });
   }
 
   const refreshed: RefreshedPull[] = [];
@@ -155,12 +156,16 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
     if (result.outcome === 'updated')
       facts.set(pull.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
   }
+  const readAccounts = deps.readAccounts ?? accountsOneByOne(deps.readAccount);
+  const batchPulls = await refreshBatches({ ...deps, readAccounts }, obs, when, facts);
 
   let dashboard: DashboardOutcome | undefined;
   if (dashboardOn) dashboard = await keepDashboard(deps, obs, facts, previous?.dashboardIssue);
 
-  // Remember what was seen only once every pull request on it is settled; otherwise the next run looks again.
-  if (unknown.length === 0 && refreshed.every((r) => r.outcome === 'updated' || r.outcome === 'unchanged')) {
+  // Remember what was seen only once every pull request on it is settled; otherwise the next run looks again. A batch
+  // the planner no longer regenerates is a person's to merge or close: looking again would not change it.
+  const settled = refreshed.every((r) => r.outcome === 'updated' || r.outcome === 'unchanged');
+  if (unknown.length === 0 && batchPulls.unknown.length === 0 && settled) {
     await deps.state.write({
       baseEtag: seen.etag,
       baseSha: obs.commitSha,
@@ -168,13 +173,21 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
       ...(dashboard?.issue ? { dashboardIssue: dashboard.issue } : {}),
     });
   }
-  logger.info('Refresh of the onboarding pull requests', { when, checked: own.length, unknown, refreshed, dashboard });
+  const batchInfo = batchPulls.checked > 0 ? { batchPulls } : {};
+  logger.info('Refresh of the onboarding pull requests', {
+    when,
+    checked: own.length,
+    unknown,
+    refreshed,
+    ...batchInfo,
+  });
   return {
     outcome: 'refreshed',
     baseSha: obs.commitSha,
     checked: own.length,
     unknown,
     refreshed,
+    ...batchInfo,
     ...(dashboard ? { dashboard } : {}),
   };
 }
@@ -282,38 +295,6 @@ async function findDashboard(
   });
 }
 
-async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
-  }
-}
-
-/** The repository's most recently updated issue or pull request, conditionally: 304 while nothing changed. */
-async function readActivity(
-  octokit: Octokit,
-  config: OnboardingConfig,
-  etag: string | undefined,
-): Promise<'not-modified' | { etag: string }> {
-  const { owner, repo } = config.github;
-  try {
-    const res = await octokit.rest.issues.listForRepo({
-      owner,
-      repo,
-      state: 'all',
-      sort: 'updated',
-      direction: 'desc',
-      per_page: 1,
-      ...(etag ? { headers: { 'if-none-match': etag } } : {}),
-    });
-    return { etag: String(res.headers.etag ?? '') };
-  } catch (err) {
-    if (httpStatus(err) === 304) return 'not-modified';
-    throw toNamedGitHubError(err, 'read the latest issue and pull request activity');
-  }
-}
-
 async function regenerate(
   deps: RefreshDeps,
   obs: RepoObservation,
@@ -342,48 +323,6 @@ async function regenerate(
   };
   const result = await applyRepoPlan(octokit, config, { account, role, force: false }, obs, plan);
   return { outcome: result.outcome };
-}
-
-async function readBase(
-  octokit: Octokit,
-  config: OnboardingConfig,
-  etag: string | undefined,
-): Promise<'not-modified' | { sha: string; etag: string }> {
-  const { owner, repo, baseBranch } = config.github;
-  try {
-    const res = await octokit.rest.git.getRef({
-      owner,
-      repo,
-      ref: `heads/${baseBranch}`,
-      ...(etag ? { headers: { 'if-none-match': etag } } : {}),
-    });
-    return { sha: res.data.object.sha, etag: String(res.headers.etag ?? '') };
-  } catch (err) {
-    if (httpStatus(err) === 304) return 'not-modified';
-    throw toNamedGitHubError(err, `read the base branch ${baseBranch}`);
-  }
-}
-
-/** GitHub's `mergeable`: null while it is still computing it in the background. */
-async function readMergeable(octokit: Octokit, config: OnboardingConfig, number: number): Promise<boolean | null> {
-  const { owner, repo } = config.github;
-  try {
-    const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
-    return data.state === 'open' ? data.mergeable : true;
-  } catch (err) {
-    throw toNamedGitHubError(err, `read onboarding pull request #${number}`);
-  }
-}
-
-/** Is the pull request's head commit (the tool's one commit) made directly on the current base? */
-async function onBase(octokit: Octokit, config: OnboardingConfig, head: string, base: string): Promise<boolean> {
-  const { owner, repo } = config.github;
-  try {
-    const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: head });
-    return data.parents.length === 1 && data.parents[0]?.sha === base;
-  } catch (err) {
-    throw toNamedGitHubError(err, 'read the head commit of an onboarding pull request');
-  }
 }
 
 /** In memory (tests, the embedded runner). */
