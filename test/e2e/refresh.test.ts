@@ -4,8 +4,15 @@
  * accounts created at once open 20 pull requests that all edit the same matrix line; merged one by one in random order
  * through the stand-in's merge endpoint, with a refresh run after each merge, every merge succeeds and the final matrix
  * lists all 20 exactly once. An idle refresh is one conditional request answered 304, and no write. The dashboard shows
- * the pull requests; a ticked box re-runs its account at the next refresh, which unticks it.
+ * the pull requests; a ticked box re-runs its account at the next refresh, which unticks it. The batch pull requests of
+ * a backfill (30 accounts, batches of 10) are regenerated the same way: merged one by one in random order with a
+ * refresh run after each merge, every merge succeeds and the matrix lists all 30 exactly once.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Io, main } from '../../bin/cli';
+import { parseBatchMarker } from '../../functions/lib/batch-change';
 import { DASHBOARD_TITLE } from '../../functions/lib/dashboard';
 import { readMatrixLists } from '../../functions/lib/workflow-matrix';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/environment';
@@ -211,3 +218,90 @@ async function deleteCicdRole(accountId: string): Promise<void> {
   const state = env.aws.standIn?.state as NonNullable<LocalEnvironment['aws']['standIn']>['state'];
   state.deleteRole(accountId, env.config.cicdRoleName, { force: true });
 }
+
+/** `cli backfill` against the environment (the configuration in a file, the onboarding state machine for the roles). */
+async function backfill(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'refresh-batches-'));
+  const configFile = join(dir, 'onboarding.json');
+  writeFileSync(configFile, JSON.stringify(env.config));
+  let stdout = '';
+  let stderr = '';
+  const io: Partial<Io> = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: { ...process.env },
+    pollIntervalMs: 5,
+  };
+  const base = ['--config', configFile, '--aws-endpoint', env.aws.endpoint];
+  try {
+    const code = await main(
+      [...base, '--state-machine-arn', env.onboardingStateMachineArn, 'backfill', '--github-token-secret', ...args],
+      io,
+    );
+    return { code, stdout, stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type ListedPull = { number: number; state: string; head: { ref: string }; body: string | null };
+
+const openBatchPulls = async () =>
+  ((await gh().listPulls()) as ListedPull[])
+    .filter((p) => p.state === 'open' && p.head.ref.startsWith(`${env.config.github.branchPrefix}batch-`))
+    .map((p) => ({ number: p.number, branch: p.head.ref, marker: parseBatchMarker(p.body) }));
+
+describe('refresh of batch pull requests', () => {
+  it('keeps 3 backfill batches mergeable while they are merged one by one in random order', async () => {
+    // Prepare: 30 accounts that joined before the tool watched the organization (no events), backfilled in 10s
+    const BATCHES = 3;
+    const dry = await backfill(['--dry-run', '--json', '--batch-size', '10']);
+    const already = (JSON.parse(dry.stdout) as { batches: Array<{ accounts: string[] }> }).batches.flatMap(
+      (b) => b.accounts,
+    );
+    const state = env.aws.standIn?.state as NonNullable<LocalEnvironment['aws']['standIn']>['state'];
+    const made = Array.from({ length: BATCHES * 10 - already.length }, (_, i) =>
+      state.createAccount({ name: `Existing ${String(i).padStart(2, '0')}` }),
+    );
+    const ids = [...already, ...made.map((a) => a.id)];
+    const filled = await backfill(['--batch-size', '10']);
+    expect([filled.code, filled.stderr]).toEqual([0, '']);
+    const batches = await openBatchPulls();
+    expect(batches).toHaveLength(BATCHES);
+    const folders = batches.flatMap((b) => b.marker?.accounts.map((a) => a.folder) ?? []);
+    expect(batches.flatMap((b) => b.marker?.accounts.map((a) => a.accountId) ?? []).sort()).toEqual([...ids].sort());
+    // Nothing merged yet: the refresh checks the batches and regenerates none.
+    const first = await refresh();
+    expect(first.result.batchPulls).toEqual({ checked: BATCHES, unknown: [], refreshed: [] });
+
+    // Act: merge in random order with a refresh after each merge
+    const rounds: Array<Awaited<ReturnType<typeof refresh>>> = [];
+    for (const batch of shuffle(batches, 7)) {
+      const merge = await env.github.octokit.rest.pulls.merge({ ...repo(), pull_number: batch.number });
+      expect(merge.data.merged).toBe(true);
+      rounds.push(await refresh());
+    }
+
+    // Assess: after each merge every remaining batch conflicted and was regenerated on the new base, same branch
+    expect(rounds.map((r) => r.result.batchPulls?.refreshed.map((b) => [b.reason, b.outcome]))).toEqual([
+      [
+        ['conflict', 'updated'],
+        ['conflict', 'updated'],
+      ],
+      [['conflict', 'updated']],
+      undefined,
+    ]);
+    for (const round of rounds) expect(round.result.unknown).toEqual([]);
+    const workflow = (await gh().readFile('main', WORKFLOW)) as string;
+    const entries = readMatrixLists(workflow, 'dir').flatMap((l) => l.entries);
+    expect(folders.filter((f) => entries.includes(f)).sort()).toEqual([...folders].sort());
+    expect(new Set(entries).size).toBe(entries.length);
+    expect(await lintWorkflow(workflow)).toEqual([]);
+    expect(await openBatchPulls()).toEqual([]);
+    expect(gh().invalidRequests).toEqual([]);
+  }, 1_200_000);
+});
