@@ -1,4 +1,5 @@
 import type { OnboardingConfig } from './config';
+import { accountPulls } from './repo-placement';
 import type { RepoObservation } from './repo-plan';
 import type { AccountId } from './types';
 import { readMatrixLists } from './workflow-matrix';
@@ -48,7 +49,10 @@ export interface PullFacts {
 
 const STATE_ORDER: DashboardState[] = ['pull-request', 'edited', 'declined', 'not-onboarded', 'onboarded'];
 
-/** One row per account the repository or the last reconcile report knows, most in need of a person first. */
+/**
+ * One row per account the repository or the last reconcile report knows, most in need of a person first. An account
+ * in a batch pull request shows that pull request (edited once a person pushed to it), as a single one would.
+ */
 export function dashboardRows(
   obs: RepoObservation,
   config: OnboardingConfig,
@@ -63,9 +67,16 @@ export function dashboardRows(
     if (folder.tfvarsAccountId && !folderOf.has(folder.tfvarsAccountId)) folderOf.set(folder.tfvarsAccountId, path);
   }
   const driftOf = new Map((drift?.accounts ?? []).map((a) => [a.accountId, a.drift]));
-  const ids = new Set<AccountId>([...folderOf.keys(), ...obs.pulls.map((p) => p.accountId), ...driftOf.keys()]);
+  const batched = (obs.batches ?? []).flatMap((b) => b.marker?.accounts.map((a) => a.accountId) ?? []);
+  const ids = new Set<AccountId>([
+    ...folderOf.keys(),
+    ...obs.pulls.map((p) => p.accountId),
+    ...batched,
+    ...driftOf.keys(),
+  ]);
   const rows = [...ids].map((accountId): DashboardRow => {
-    const pulls = obs.pulls.filter((p) => p.accountId === accountId); // newest first
+    // Its single pull requests and its views of the batches that list it, newest first.
+    const pulls = accountPulls(obs, accountId);
     const open = pulls.find((p) => p.state === 'open');
     const last = pulls[0];
     const folder = folderOf.get(accountId) ?? open?.marker?.folder;

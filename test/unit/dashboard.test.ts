@@ -1,3 +1,4 @@
+import { batchKey } from '../../functions/lib/batch-change';
 import {
   DASHBOARD_MARKER,
   DASHBOARD_TITLE,
@@ -9,7 +10,7 @@ import {
   rerunExecutionName,
   tickedAccounts,
 } from '../../functions/lib/dashboard';
-import type { OnboardingPull } from '../../functions/lib/repo-plan';
+import type { BatchPull, OnboardingPull } from '../../functions/lib/repo-plan';
 import { accounts, onboardedRepoFiles, reconcileConfig, snapshotOf } from '../support/reconcile-fixtures';
 
 const config = reconcileConfig();
@@ -72,6 +73,42 @@ describe('dashboardRows', () => {
     const obs = observation();
     obs.pulls = [pull(declined, 4, { state: 'closed', marker: { accountId: declined, hash: 'h', superseded: true } })];
     expect(dashboardRows(obs, config, new Map()).find((r) => r.accountId === declined)?.state).toBe('not-onboarded');
+  });
+});
+
+describe('dashboardRows of batch pull requests', () => {
+  const batch = (number: number, ids: string[], over: Partial<BatchPull> = {}): BatchPull => {
+    const key = batchKey(ids);
+    const entries = ids.map((accountId, i) => ({ accountId, folder: `aws-accounts/batched-${number}-${i}` }));
+    const marker = { key, hash: '0'.repeat(64), commit: 'b'.repeat(40), accounts: entries };
+    const url = `https://github.test/o/r/pull/${number}`;
+    return {
+      number,
+      key,
+      state: 'open',
+      merged: false,
+      url,
+      headSha: 'b'.repeat(40),
+      marker,
+      headIsOurs: true,
+      ...over,
+    };
+  };
+
+  it('shows each account of an open batch with its pull request, and a batch a person pushed to as edited', () => {
+    // Prepare
+    const obs = observation();
+    obs.pulls = [];
+    obs.batches = [batch(7, [open, conflicting]), batch(8, [edited], { headIsOurs: false, headSha: 'c'.repeat(40) })];
+
+    // Act
+    const rows = dashboardRows(obs, config, new Map([[7, { mergeable: false }]]));
+
+    // Assess
+    const of = (id: string) => rows.find((r) => r.accountId === id);
+    expect([of(open)?.state, of(open)?.pull?.number, of(open)?.mergeable]).toEqual(['pull-request', 7, false]);
+    expect([of(conflicting)?.state, of(conflicting)?.folder]).toEqual(['pull-request', 'aws-accounts/batched-7-1']);
+    expect([of(edited)?.state, of(edited)?.pull?.number, of(edited)?.mergeable]).toEqual(['edited', 8, undefined]);
   });
 });
 
