@@ -148,7 +148,7 @@ export function batchPullRequestBody(b: BatchBodyInput): string {
     '',
     '### Editing this pull request',
     '',
-    `The tool regenerates this branch on the current \`${baseBranch}\` (when \`cli backfill\` runs again) only while its head is the tool's own commit. Once a person pushes to it, the tool leaves it alone, and no account listed here gets a second pull request. To hand it back, delete the branch (this closes the pull request) and run \`cli backfill\` again.`,
+    `The tool regenerates this branch on the current \`${baseBranch}\` (by the scheduled refresh, or when \`cli backfill\` runs again) only while its head is the tool's own commit. Once a person pushes to it, the tool leaves it alone, and no account listed here gets a second pull request. To hand it back, delete the branch (this closes the pull request) and run \`cli backfill\` again.`,
     '',
     'Closing this pull request without merging declines the onboarding of these accounts: `cli backfill` does not open them again unless run with `--force`.',
     '',
