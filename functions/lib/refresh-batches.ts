@@ -32,8 +32,8 @@ export interface BatchRefreshDeps {
 export interface RefreshedBatch {
   key: string;
   number: number;
-  /** Why it was selected: `conflict` (not mergeable), `behind` (behind-base). */
-  reason: 'conflict' | 'behind';
+  /** Why it was selected: `conflict` (not mergeable), `behind` (behind-base), `forced` (it lists a forced account). */
+  reason: 'conflict' | 'behind' | 'forced';
   /** `skipped`: the planner no longer regenerates it (an account left, or would get another folder): for a person. */
   outcome: BatchResult['outcome'] | 'skipped';
   detail?: string;
@@ -51,16 +51,18 @@ export interface BatchRefreshResult {
 export const ownOpenBatches = (obs: RepoObservation): BatchPull[] =>
   (obs.batches ?? []).filter((b) => b.state === 'open' && b.marker !== undefined && b.headIsOurs !== false);
 
-/** Which of the checked batches to regenerate, from what GitHub said of each (pure). */
+/** Which of the checked batches to regenerate, from what GitHub said of each and the forced accounts (pure). */
 export function batchesToRegenerate(
   batches: BatchPull[],
   facts: ReadonlyMap<number, PullFacts>,
+  forced: ReadonlySet<AccountId> = new Set(),
 ): { selected: Array<{ batch: BatchPull; reason: RefreshedBatch['reason'] }>; unknown: number[] } {
   const selected: Array<{ batch: BatchPull; reason: RefreshedBatch['reason'] }> = [];
   const unknown: number[] = [];
   for (const batch of batches) {
     const seen = facts.get(batch.number);
-    if (seen?.behind === true) selected.push({ batch, reason: 'behind' });
+    if (batch.marker?.accounts.some((a) => forced.has(a.accountId))) selected.push({ batch, reason: 'forced' });
+    else if (seen?.behind === true) selected.push({ batch, reason: 'behind' });
     else if (seen?.mergeable === false) selected.push({ batch, reason: 'conflict' });
     else if (seen?.mergeable === null) unknown.push(batch.number);
   }
@@ -75,20 +77,23 @@ export async function refreshBatches(
   deps: BatchRefreshDeps,
   obs: RepoObservation,
   when: 'conflicted' | 'behind-base',
+  forced: ReadonlySet<AccountId>,
   facts: Map<number, PullFacts>,
 ): Promise<BatchRefreshResult> {
   const { octokit, config } = deps;
   const own = ownOpenBatches(obs);
-  for (const batch of own) facts.set(batch.number, await readPullFacts(octokit, config, when, batch, obs.commitSha));
-  const { selected, unknown } = batchesToRegenerate(own, facts);
+  for (const batch of own) {
+    if (batch.marker?.accounts.some((a) => forced.has(a.accountId))) continue;
+    facts.set(batch.number, await readPullFacts(octokit, config, when, batch, obs.commitSha));
+  }
+  const { selected, unknown } = batchesToRegenerate(own, facts, forced);
   if (selected.length === 0) return { checked: own.length, unknown, refreshed: [] };
 
   const ids = selected.flatMap(({ batch }) => batch.marker?.accounts.map((a) => a.accountId) ?? []);
   const accounts = await deps.readAccounts(ids);
   const keys = new Set(selected.map(({ batch }) => batch.key));
-  const plans = staleBatches([...accounts.values()], obs, config, { rebase: when === 'behind-base' }).filter((p) =>
-    keys.has(p.key),
-  );
+  // Each selected batch is written on the current base, even when its files and matrix line come out the same.
+  const plans = staleBatches([...accounts.values()], obs, config, { rebase: true }).filter((p) => keys.has(p.key));
   const partition = deps.partition ?? 'aws';
   const written = await applyBatches(octokit, config, obs, plans, (id) => cicdRoleArn(config, id, partition));
   const refreshed = selected.map(({ batch, reason }): RefreshedBatch => {
@@ -120,5 +125,5 @@ export function accountsOneByOne(readAccount: (accountId: AccountId) => Promise<
 function skippedDetail(batch: BatchPull, accounts: ReadonlyMap<AccountId, BackfillCandidate>): string {
   const gone = (batch.marker?.accounts ?? []).filter((a) => !accounts.has(a.accountId)).map((a) => a.accountId);
   if (gone.length > 0) return `not in the organization any more: ${gone.join(', ')}; merge or close #${batch.number}`;
-  return `its accounts are onboarded meanwhile, or would now get other folders: merge or close #${batch.number}`;
+  return `some of its accounts are onboarded meanwhile, or would now get other folders: merge or close #${batch.number}`;
 }

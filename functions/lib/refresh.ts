@@ -26,7 +26,8 @@ import type { AccountContext, AccountId, PullRequestResult } from './types';
  * `rebaseWhen`). Every onboarding pull request edits the same matrix line, so once one merges the others conflict;
  * the refresh regenerates each of them on the new base with the same planner and writer an onboarding uses
  * (repo-plan.ts, pull-request.ts applyRepoPlan), so the ownership rules hold unchanged: a pull request the tool did
- * not open, or whose branch a person pushed to, is never selected, and the last guard checks every change-set.
+ * not open, or whose branch a person pushed to, is never selected, and the last guard checks every change-set. The
+ * tool's batch pull requests are refreshed by the same rule with the backfill's planner and writer (refresh-batches.ts).
  *
  * Cost: an idle refresh is one conditional request answered 304 (which GitHub does not count against the rate
  * limit), and no write. What it watches: with the dashboard on (dashboard.ts), the repository's most recently updated
@@ -77,7 +78,7 @@ export interface RefreshDeps {
 
 export interface RefreshOptions {
   when?: RefreshWhen;
-  /** Regenerate these accounts' pull requests whatever their state (a re-run asked for them). */
+  /** Regenerate these accounts' pull requests (single, or the batch that lists them) whatever their state. */
   force?: AccountId[];
   /** Skip the idle check and render the dashboard (a reconcile run has a new report). */
   render?: boolean;
@@ -132,32 +133,10 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
   if (seen === 'not-modified') return { outcome: 'idle', checked: 0, unknown: [], refreshed: [] };
 
   const obs = await observeRepo(octokit, config);
-  const own = ownOpenPulls(obs);
-  const selected: Array<{ pull: OnboardingPull; reason: RefreshedPull['reason'] }> = [];
-  const unknown: number[] = [];
   const facts = new Map<number, PullFacts>();
-  for (const pull of own) {
-    if (forced.has(pull.accountId)) {
-      selected.push({ pull, reason: 'forced' });
-      continue;
-    }
-    const seen = await readPullFacts(octokit, config, when, pull, obs.commitSha);
-    facts.set(pull.number, seen);
-    if (seen.behind) selected.push({ pull, reason: 'behind' });
-    else if (seen.mergeable === null) unknown.push(pull.number);
-    else if (seen.mergeable === false) selected.push({ pull, reason: 'conflict' });
-  }
-
-  const refreshed: RefreshedPull[] = [];
-  for (const { pull, reason } of selected) {
-    const result = await regenerate(deps, obs, pull);
-    refreshed.push({ accountId: pull.accountId, number: pull.number, reason, ...result });
-    // One commit on the current base that adds a folder and a matrix line: it merges cleanly.
-    if (result.outcome === 'updated')
-      facts.set(pull.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
-  }
+  const { checked, unknown, refreshed } = await refreshSingles(deps, obs, when, forced, facts);
   const readAccounts = deps.readAccounts ?? accountsOneByOne(deps.readAccount);
-  const batchPulls = await refreshBatches({ ...deps, readAccounts }, obs, when, facts);
+  const batchPulls = await refreshBatches({ ...deps, readAccounts }, obs, when, forced, facts);
 
   let dashboard: DashboardOutcome | undefined;
   if (dashboardOn) dashboard = await keepDashboard(deps, obs, facts, previous?.dashboardIssue);
@@ -176,20 +155,55 @@ export async function refreshPullRequests(deps: RefreshDeps, options: RefreshOpt
   const batchInfo = batchPulls.checked > 0 ? { batchPulls } : {};
   logger.info('Refresh of the onboarding pull requests', {
     when,
-    checked: own.length,
+    checked,
     unknown,
     refreshed,
     ...batchInfo,
+    dashboard,
   });
   return {
     outcome: 'refreshed',
     baseSha: obs.commitSha,
-    checked: own.length,
+    checked,
     unknown,
     refreshed,
     ...batchInfo,
     ...(dashboard ? { dashboard } : {}),
   };
+}
+
+/** Checks the tool's open single pull requests and regenerates those that need it (or were forced). */
+async function refreshSingles(
+  deps: RefreshDeps,
+  obs: RepoObservation,
+  when: RefreshWhen,
+  forced: ReadonlySet<AccountId>,
+  facts: Map<number, PullFacts>,
+): Promise<Pick<RefreshResult, 'checked' | 'unknown' | 'refreshed'>> {
+  const { octokit, config } = deps;
+  const own = ownOpenPulls(obs);
+  const selected: Array<{ pull: OnboardingPull; reason: RefreshedPull['reason'] }> = [];
+  const unknown: number[] = [];
+  for (const pull of own) {
+    if (forced.has(pull.accountId)) {
+      selected.push({ pull, reason: 'forced' });
+      continue;
+    }
+    const seen = await readPullFacts(octokit, config, when, pull, obs.commitSha);
+    facts.set(pull.number, seen);
+    if (seen.behind) selected.push({ pull, reason: 'behind' });
+    else if (seen.mergeable === null) unknown.push(pull.number);
+    else if (seen.mergeable === false) selected.push({ pull, reason: 'conflict' });
+  }
+  const refreshed: RefreshedPull[] = [];
+  for (const { pull, reason } of selected) {
+    const result = await regenerate(deps, obs, pull);
+    refreshed.push({ accountId: pull.accountId, number: pull.number, reason, ...result });
+    // One commit on the current base that adds a folder and a matrix line: it merges cleanly.
+    if (result.outcome === 'updated')
+      facts.set(pull.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
+  }
+  return { checked: own.length, unknown, refreshed };
 }
 
 /**

@@ -81,6 +81,18 @@ describe('selection of the batch pull requests to regenerate', () => {
     expect(selected.map((s) => [s.batch.number, s.reason])).toEqual([[2, 'behind']]);
     expect(unknown).toEqual([]);
   });
+  it('forced: regenerates a batch that lists a forced account whatever GitHub says of it', () => {
+    // Prepare
+    const batches = [batch(1), batch(2)];
+    const facts = new Map<number, PullFacts>([[2, { mergeable: null }]]);
+
+    // Act
+    const { selected, unknown } = batchesToRegenerate(batches, facts, new Set([id(1)]));
+
+    // Assess
+    expect(selected.map((s) => [s.batch.number, s.reason])).toEqual([[1, 'forced']]);
+    expect(unknown).toEqual([2]);
+  });
 });
 
 describe('refresh of batch pull requests on the GitHub stand-in', () => {
