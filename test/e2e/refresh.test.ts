@@ -303,5 +303,9 @@ describe('refresh of batch pull requests', () => {
     expect(await lintWorkflow(workflow)).toEqual([]);
     expect(await openBatchPulls()).toEqual([]);
     expect(gh().invalidRequests).toEqual([]);
+    // Quiet again: a run that sees the last dashboard edit writes nothing, the next is one 304.
+    expect((await refresh()).writes).toEqual([]);
+    const idle = await refresh();
+    expect(idle.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['GET /repos/{owner}/{repo}/issues 304']);
   }, 1_200_000);
 });
