@@ -53,8 +53,16 @@ export interface BatchPlan {
   workflowText: string;
   workflowChanged: boolean;
   contentHash: string;
+  /** Labels and reviewers for the pull request: those of every profile of its accounts. */
+  decoration: BatchDecoration;
   /** `open` a new batch, or `update` an open batch pull request of the tool's that no longer matches the base. */
   action: { type: 'open' } | { type: 'update'; pull: BatchPull };
+}
+
+export interface BatchDecoration {
+  labels: string[];
+  reviewers: string[];
+  teamReviewers: string[];
 }
 
 /** A matrix list of the workflow: jobs on the base branch, in open pull requests, added by this plan, and after. */
@@ -130,7 +138,7 @@ export function planBackfill(
           folder: plan.folder,
           ...(plan.takenFolder ? { takenFolder: plan.takenFolder } : {}),
         };
-        candidates.push({ line, files: plan.commit?.files ?? [] });
+        candidates.push({ line, files: plan.commit?.files ?? [], profile });
         break;
       }
     }
@@ -179,9 +187,24 @@ function profileOf(account: BackfillCandidate, config: OnboardingConfig): Resolv
 export const tagsMatter = (config: OnboardingConfig): boolean =>
   config.filters.excludeTags.length > 0 || config.profiles.some((p) => p.match.tags !== undefined);
 
-type Candidate = { line: Omit<BatchAccountLine, 'roleArn'>; files: ChangeFile[] };
+type Candidate = { line: Omit<BatchAccountLine, 'roleArn'>; files: ChangeFile[]; profile: ResolvedProfile };
 
-function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingConfig, action: BatchPlan['action']) {
+/** Every label, reviewer and team reviewer of the batch's accounts' profiles, each once, in first-seen order. */
+export function batchDecoration(profiles: readonly ResolvedProfile[]): BatchDecoration {
+  const union = (pick: (p: ResolvedProfile) => string[]) => [...new Set(profiles.flatMap(pick))];
+  return {
+    labels: union((p) => p.labels),
+    reviewers: union((p) => p.reviewers),
+    teamReviewers: union((p) => p.teamReviewers),
+  };
+}
+
+function batchOf(
+  chunk: Candidate[],
+  obs: RepoObservation,
+  config: OnboardingConfig,
+  action: BatchPlan['action'],
+): BatchPlan {
   const key = batchKey(chunk.map((c) => c.line.accountId));
   let workflowText = obs.workflowText as string;
   let workflowChanged = false;
@@ -199,6 +222,7 @@ function batchOf(chunk: Candidate[], obs: RepoObservation, config: OnboardingCon
     workflowText,
     workflowChanged,
     contentHash: hashChange(files, config.github.workflowPath, workflowText),
+    decoration: batchDecoration(chunk.map((c) => c.profile)),
     action,
   };
 }
@@ -227,12 +251,14 @@ export function staleBatches(
     for (const entry of [...marker.accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
       const account = byId.get(entry.accountId);
       if (!account) break;
-      const plan = planRepo(account, without, config, { profile: profileOf(account, config) });
+      const profile = profileOf(account, config);
+      const plan = planRepo(account, without, config, { profile });
       if (plan.action.type !== 'open' || plan.folder !== entry.folder) break;
       const line = { accountId: account.accountId, name: account.name, folder: plan.folder };
       chunk.push({
         line: plan.takenFolder ? { ...line, takenFolder: plan.takenFolder } : line,
         files: plan.commit?.files ?? [],
+        profile,
       });
     }
     if (chunk.length !== marker.accounts.length) continue;

@@ -139,7 +139,7 @@ export async function applyBatches(
         title,
         body,
       });
-      await decoratePullRequest(octokit, config, data.number);
+      await decoratePullRequest(octokit, { ...config, github: { ...config.github, ...batch.decoration } }, data.number);
       logger.info('Opened batch onboarding pull request', {
         number: data.number,
         branch: batch.branch,

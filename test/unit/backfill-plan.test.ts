@@ -227,6 +227,32 @@ describe('planBackfill with per-OU profiles', () => {
     );
   });
 
+  it("asks for the labels and reviewers of every profile of the batch's accounts, each once", () => {
+    // Prepare: top-level labels and reviewers, a sandbox profile with its own; one account of each, one more sandbox
+    const decorated = parseConfig({
+      ...config,
+      github: { ...config.github, labels: ['aws-account'], reviewers: ['platform-lead'] },
+      profiles: [
+        { name: 'sandbox', match: { ouPath: 'Sandbox' }, labels: ['sandbox'], teamReviewers: ['sandbox-owners'] },
+      ],
+    });
+    const input = [
+      { ...account(1), ouPath: [root, sandbox] },
+      { ...account(2), ouPath: [root] },
+      { ...account(3), ouPath: [root, sandbox] },
+    ];
+
+    // Act
+    const [batch] = planBackfill(input, observation(), decorated, { batchSize: 50 }).batches;
+
+    // Assess: the sandbox accounts bring their profile's (which keeps the top-level reviewers it does not set)
+    expect(batch?.decoration).toEqual({
+      labels: ['sandbox', 'aws-account'],
+      reviewers: ['platform-lead'],
+      teamReviewers: ['sandbox-owners'],
+    });
+  });
+
   it("regenerates a stale batch from each account's own profile, as it was opened", () => {
     // Prepare: the batch as opened, then the base moves
     const input = [{ ...account(1), ouPath: [root, sandbox] }];
