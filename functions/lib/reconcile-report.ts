@@ -191,6 +191,7 @@ function recordMetrics(metrics: MetricsSink, summary: DriftSummary, remediation:
   for (const cls of DRIFT_CLASSES) metrics.addMetric(`Drift.${cls}`, MetricUnit.Count, summary.counts[cls]);
   metrics.addMetric('RemediationsStarted', MetricUnit.Count, remediation.started.length);
   metrics.addMetric('RemediationsDeferred', MetricUnit.Count, remediation.deferred.length);
+  metrics.addMetric('RemediationAccountsBatched', MetricUnit.Count, remediation.batched?.accounts.length ?? 0);
   metrics.publishStoredMetrics();
 }
 

@@ -123,7 +123,12 @@ describe('reconcile handlers', () => {
       const [publish] = w.sns.commandCalls(PublishCommand);
       expect(publish?.args[0].input.Message).toContain('200000000001 (workload-0001)');
       expect(publish?.args[0].input.Message).toMatch(/invited into the organization/);
-      expect(w.metrics).toMatchObject({ DriftedAccounts: 4, 'Drift.role-missing': 3, RemediationsStarted: 0 });
+      expect(w.metrics).toMatchObject({
+        DriftedAccounts: 4,
+        'Drift.role-missing': 3,
+        RemediationsStarted: 0,
+        RemediationAccountsBatched: 0,
+      });
       expect(w.store.keys()).toEqual([
         'runs/daily/repo.json',
         'runs/daily/report.json',
@@ -252,6 +257,7 @@ describe('reconcile handlers', () => {
           { render: true, batches: 'runs/daily/remediation-batches.json' },
         ],
       ]);
+      expect(w.metrics).toMatchObject({ RemediationsStarted: 1, RemediationAccountsBatched: 2 });
       expect(await w.store.getJson('runs/daily/remediation-batches.json')).toEqual({
         runId: '202506010600',
         accounts: ['200000000003', '200000000004'].map((id, i) => ({
