@@ -341,3 +341,12 @@ export function toNamedGitHubError(err: unknown, action = 'GitHub request'): Onb
   if (status !== undefined) Object.defineProperty(named, 'status', { value: status, enumerable: true });
   return named;
 }
+
+/** `call`, with any error it throws as the named error of `action` (toNamedGitHubError). */
+export async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toNamedGitHubError(err, action);
+  }
+}

@@ -2,7 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import { pushBranch } from './branch';
 import type { OnboardingConfig } from './config';
 import { GitHubConflict } from './errors';
-import { githubMessage, httpStatus, toNamedGitHubError } from './github-client';
+import { gh, githubMessage, httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import { assertSafeOffboarding } from './offboard-guard';
 import {
@@ -266,12 +266,4 @@ export function offboardingBody(
     offboardMarker({ accountId: input.accountId, hash: commit?.contentHash ?? '0'.repeat(64), commit: commitSha }),
   );
   return `${lines.join('\n')}\n`;
-}
-
-async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
-  }
 }

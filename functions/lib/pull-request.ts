@@ -2,7 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import { pushBranch } from './branch';
 import type { OnboardingConfig } from './config';
 import { GitHubConflict } from './errors';
-import { githubMessage, httpStatus, toNamedGitHubError } from './github-client';
+import { gh, githubMessage, httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import {
   COMMIT_IDENTITY,
@@ -266,13 +266,5 @@ export async function decoratePullRequest(octokit: Octokit, config: OnboardingCo
         if (httpStatus(err) !== 422) throw toNamedGitHubError(err, 'request reviewers');
         logger.warn('Could not request reviewers (are they collaborators?)', { number, error: githubMessage(err) });
       });
-  }
-}
-
-async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
   }
 }

@@ -5,7 +5,7 @@ import { cicdRoleArn } from './cicd-role';
 import type { OnboardingConfig } from './config';
 import type { PullFacts } from './dashboard';
 import { AccountNotFound } from './errors';
-import { readPullFacts } from './refresh-reads';
+import { type RefreshReason, readPullFacts, regeneratedFacts, verdictOf } from './refresh-reads';
 import type { BatchPull, RepoObservation } from './repo-plan';
 import type { AccountContext, AccountId } from './types';
 
@@ -33,7 +33,7 @@ export interface RefreshedBatch {
   key: string;
   number: number;
   /** Why it was selected: `conflict` (not mergeable), `behind` (behind-base), `forced` (it lists a forced account). */
-  reason: 'conflict' | 'behind' | 'forced';
+  reason: RefreshReason;
   /** `skipped`: the planner no longer regenerates it (an account left, or would get another folder): for a person. */
   outcome: BatchResult['outcome'] | 'skipped';
   detail?: string;
@@ -60,11 +60,10 @@ export function batchesToRegenerate(
   const selected: Array<{ batch: BatchPull; reason: RefreshedBatch['reason'] }> = [];
   const unknown: number[] = [];
   for (const batch of batches) {
-    const seen = facts.get(batch.number);
+    const verdict = verdictOf(facts.get(batch.number));
     if (batch.marker?.accounts.some((a) => forced.has(a.accountId))) selected.push({ batch, reason: 'forced' });
-    else if (seen?.behind === true) selected.push({ batch, reason: 'behind' });
-    else if (seen?.mergeable === false) selected.push({ batch, reason: 'conflict' });
-    else if (seen?.mergeable === null) unknown.push(batch.number);
+    else if (verdict === 'unknown') unknown.push(batch.number);
+    else if (verdict) selected.push({ batch, reason: verdict });
   }
   return { selected, unknown };
 }
@@ -100,8 +99,7 @@ export async function refreshBatches(
     const result = written.find((w) => w.key === batch.key);
     const base = { key: batch.key, number: batch.number, reason };
     if (!result) return { ...base, outcome: 'skipped', detail: skippedDetail(batch, accounts) };
-    if (result.outcome === 'updated')
-      facts.set(batch.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
+    if (result.outcome === 'updated') facts.set(batch.number, regeneratedFacts(when));
     return { ...base, outcome: result.outcome, ...(result.detail ? { detail: result.detail } : {}) };
   });
   return { checked: own.length, unknown, refreshed };

@@ -5,14 +5,6 @@ import { httpStatus, toNamedGitHubError } from './github-client';
 
 /** The refresh's GitHub reads: the watched request (conditional, 304 while nothing changed) and each pull request's state. */
 
-export async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
-  }
-}
-
 /** The repository's most recently updated issue or pull request, conditionally: 304 while nothing changed. */
 export async function readActivity(
   octokit: Octokit,
@@ -94,3 +86,21 @@ export async function readPullFacts(
   if (when === 'behind-base') return { behind: !(await onBase(octokit, config, pull.headSha, baseSha)) };
   return { mergeable: await readMergeable(octokit, config, pull.number) };
 }
+
+/** Why a pull request is regenerated. */
+export type RefreshReason = 'conflict' | 'behind' | 'forced';
+
+/**
+ * What the `when` rule makes of a pull request's facts: regenerate it (`behind`: not on the base; `conflict`: GitHub
+ * says it does not merge), look again at the next run (`unknown`: GitHub is still computing), or leave it (undefined).
+ */
+export function verdictOf(seen: PullFacts | undefined): Exclude<RefreshReason, 'forced'> | 'unknown' | undefined {
+  if (seen?.behind === true) return 'behind';
+  if (seen?.mergeable === false) return 'conflict';
+  if (seen?.mergeable === null) return 'unknown';
+  return undefined;
+}
+
+/** The facts of a pull request just regenerated: one commit on the current base, so it is on the base and merges. */
+export const regeneratedFacts = (when: 'conflicted' | 'behind-base'): PullFacts =>
+  when === 'behind-base' ? { behind: false } : { mergeable: true };

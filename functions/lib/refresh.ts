@@ -11,12 +11,19 @@ import {
   rerunExecutionName,
 } from './dashboard';
 import { AccountNotFound } from './errors';
-import { httpStatus, toNamedGitHubError } from './github-client';
+import { gh, httpStatus, toNamedGitHubError } from './github-client';
 import { logger } from './logger';
 import { resolveProfile, withProfile } from './profiles';
 import { applyRepoPlan } from './pull-request';
 import { accountsOneByOne, type BatchRefreshDeps, type BatchRefreshResult, refreshBatches } from './refresh-batches';
-import { gh, readActivity, readBase, readPullFacts } from './refresh-reads';
+import {
+  type RefreshReason,
+  readActivity,
+  readBase,
+  readPullFacts,
+  regeneratedFacts,
+  verdictOf,
+} from './refresh-reads';
 import { type OnboardingPull, planRepo, type RepoObservation } from './repo-plan';
 import { observeRepo } from './repo-snapshot';
 import type { AccountContext, AccountId, PullRequestResult } from './types';
@@ -95,7 +102,7 @@ export interface RefreshedPull {
   accountId: AccountId;
   number: number;
   /** Why it was selected: `conflict` (not mergeable), `behind` (behind-base), `forced`. */
-  reason: 'conflict' | 'behind' | 'forced';
+  reason: RefreshReason;
   outcome: PullRequestResult['outcome'] | 'skipped';
   detail?: string;
 }
@@ -191,17 +198,16 @@ async function refreshSingles(
     }
     const seen = await readPullFacts(octokit, config, when, pull, obs.commitSha);
     facts.set(pull.number, seen);
-    if (seen.behind) selected.push({ pull, reason: 'behind' });
-    else if (seen.mergeable === null) unknown.push(pull.number);
-    else if (seen.mergeable === false) selected.push({ pull, reason: 'conflict' });
+    const verdict = verdictOf(seen);
+    if (verdict === 'unknown') unknown.push(pull.number);
+    else if (verdict) selected.push({ pull, reason: verdict });
   }
   const refreshed: RefreshedPull[] = [];
   for (const { pull, reason } of selected) {
     const result = await regenerate(deps, obs, pull);
     refreshed.push({ accountId: pull.accountId, number: pull.number, reason, ...result });
     // One commit on the current base that adds a folder and a matrix line: it merges cleanly.
-    if (result.outcome === 'updated')
-      facts.set(pull.number, when === 'behind-base' ? { behind: false } : { mergeable: true });
+    if (result.outcome === 'updated') facts.set(pull.number, regeneratedFacts(when));
   }
   return { checked: own.length, unknown, refreshed };
 }

@@ -4,7 +4,7 @@ import type { Octokit } from '@octokit/rest';
 import tar from 'tar-stream';
 import { batchKeyOfBranch, parseBatchMarker } from './batch-change';
 import type { OnboardingConfig } from './config';
-import { baseCommitSha, toNamedGitHubError } from './github-client';
+import { baseCommitSha, gh } from './github-client';
 import { isOurCommit, parseOnboardingMarker, TFVARS_FILE, tfvarsAccountId } from './onboarding-change';
 import type { BatchPull, OnboardingPull, RepoFolder, RepoObservation } from './repo-plan';
 import type { AccountId } from './types';
@@ -162,14 +162,6 @@ async function listOnboardingPulls(
     pulls: [...byNumber.values()].sort((a, b) => b.number - a.number),
     batches: [...batches.values()].sort((a, b) => b.number - a.number),
   };
-}
-
-async function gh<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw toNamedGitHubError(err, action);
-  }
 }
 
 // ---- tarball ---------------------------------------------------------------------------------------------------
