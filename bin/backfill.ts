@@ -18,11 +18,12 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { applyBatches } from '../functions/lib/backfill';
 import { type BackfillCandidate, type BackfillPlan, planBackfill, tagsMatter } from '../functions/lib/backfill-plan';
 import { cicdRoleArn } from '../functions/lib/cicd-role';
+import { mapWithConcurrency } from '../functions/lib/concurrency';
 import type { OnboardingConfig } from '../functions/lib/config';
 import type { InventoryAccount } from '../functions/lib/drift';
 import { ouPathReader, readTags } from '../functions/lib/organization';
 import { partitionOf } from '../functions/lib/partition';
-import { accountsUnderOus, listAccounts, mapWithConcurrency, selectAccounts } from '../functions/lib/reconcile';
+import { accountsUnderOus, listAccounts, selectAccounts } from '../functions/lib/reconcile';
 import { observeRepo } from '../functions/lib/repo-snapshot';
 import { planSelection } from '../functions/lib/selection';
 import type { AccountId, RoleResult } from '../functions/lib/types';

@@ -1,6 +1,7 @@
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Change } from './changes';
 import { planRole, type RoleObservation } from './cicd-role';
+import { mapWithConcurrency } from './concurrency';
 import type { OnboardingConfig } from './config';
 import type { InventoryAccount } from './drift';
 import type { ObjectStore } from './object-store';
@@ -9,7 +10,6 @@ import {
   accountTags,
   BATCH_SIZE,
   batchSlice,
-  mapWithConcurrency,
   observeMemberRole,
   type ReconcileSnapshot,
   type RoleReaders,

@@ -6,6 +6,7 @@ import type { Octokit } from '@octokit/rest';
 import { isServerError, isThrottling, rethrowAws } from './aws-errors';
 import { type BackfillCandidate, tagsMatter } from './backfill-plan';
 import type { BatchRemediationDeps } from './batch-remediation';
+import { mapWithConcurrency } from './concurrency';
 import { configFromEnv, type OnboardingConfig } from './config';
 import { DASHBOARD_DRIFT_KEY, type DashboardDrift } from './dashboard';
 import { AccountNotFound, ConfigError } from './errors';
@@ -74,16 +75,8 @@ export function sfnStartOnboarding(client: SFNClient, stateMachineArn: string) {
 
 /** `read` for every id, 5 at once (Organizations' request rate), into a map; an id `read` gives nothing for is left out. */
 async function fiveAtATime<T>(ids: AccountId[], read: (id: AccountId) => Promise<T | undefined>) {
-  const found = new Map<AccountId, T>();
-  for (let i = 0; i < ids.length; i += 5) {
-    await Promise.all(
-      ids.slice(i, i + 5).map(async (id) => {
-        const value = await read(id);
-        if (value !== undefined) found.set(id, value);
-      }),
-    );
-  }
-  return found;
+  const values = await mapWithConcurrency(ids, 5, read);
+  return new Map(ids.flatMap((id, i): Array<[AccountId, T]> => (values[i] === undefined ? [] : [[id, values[i]]])));
 }
 
 /** Accounts' OU paths (one reader per call: a run sees moves made before it) and tags when they matter. */
